@@ -1,0 +1,25 @@
+"""flask_modular_login: one login service for many web servers.
+
+Client apps check the signed lease in the ``login`` cookie without calling the
+service; see the README for the whole picture.
+"""
+
+from .client.decorators import LoginBuilder as LoginBuilder
+from .client.local import LocalLoginInterface as LocalLoginInterface
+from .server import LoginBlueprint as LoginBlueprint
+from .server import create_app as create_app
+
+LocalLoginBuilder = LoginBuilder
+
+_default_builder = LoginBuilder()
+login_required, login_optional = _default_builder.decorators
+
+__all__ = [
+    "LocalLoginBuilder",
+    "LocalLoginInterface",
+    "LoginBlueprint",
+    "LoginBuilder",
+    "create_app",
+    "login_optional",
+    "login_required",
+]

@@ -1,0 +1,62 @@
+"""The lease authority: turns store sessions into signed leases (login and renewal).
+
+Held by the login service and by local clients (same machine, same ``run/``);
+remote clients never hold one: they ask the service over the channel.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .config import Settings
+from .core import leases
+from .core.leases import Lease
+from .keystore import Keys
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A freshly signed lease and its token (the ``login`` cookie's value)."""
+
+    lease: Lease
+    token: str
+
+
+class LeaseAuthority:
+    def __init__(self, store: Store, keys: Callable[[], Keys], settings: Settings,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self._keys = keys
+        self.settings = settings
+        self.clock = clock
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def start_session(self, user_id: str, provider: str, ip: str | None = None,
+                      user_agent: str | None = None) -> Issued:
+        """A new session (never reusing one from before login) and its first lease."""
+        now = self.now()
+        session_id = self.store.sessions.create(
+            user_id, provider, now, self.settings.session_seconds, ip, user_agent)
+        return self.issue_for(session_id)
+
+    def issue_for(self, session_id: str) -> Issued:
+        facts = self.store.sessions.facts(session_id)
+        if facts is None:
+            raise leases.SessionEnded("unknown session")
+        return self._sign(leases.lease_for(facts, self.now(), self.settings.lease_seconds))
+
+    def renew(self, expired: Lease) -> Issued:
+        """Replace an expired lease; raises :class:`SessionEnded` if the session is over."""
+        now = self.now()
+        facts = self.store.sessions.facts(expired.session_id)
+        lease = leases.renew(expired, facts, now, self.settings.lease_seconds)
+        self.store.sessions.touch(expired.session_id, now)
+        return self._sign(lease)
+
+    def _sign(self, lease: Lease) -> Issued:
+        return Issued(lease, leases.issue(lease, self._keys().signing))

@@ -1,0 +1,1 @@
+"""Client side: checking a request's lease without calling the login service."""

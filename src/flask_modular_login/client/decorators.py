@@ -1,0 +1,184 @@
+"""Flask decorators: ``login_required`` and ``login_optional``, built by :class:`LoginBuilder`.
+
+::
+
+    login_config = LoginBuilder(prefix="//localhost:8000")
+    login_required, login_optional = login_config.decorators
+
+    @app.route("/user_info/<kind>")
+    @login_required(kw="user")
+    def info(kind, user): ...
+
+    @app.route("/hidden")
+    @login_required              # the user is in flask.g.user
+    def hidden(): ...
+
+    login_required(blueprint)    # every route of the blueprint
+
+Both decorators of one builder share its configuration (``prefix`` included).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+from urllib.parse import urlencode
+
+import flask
+from werkzeug.wrappers import Response
+
+from .local import Authentication, LocalLoginInterface
+from .revocations import RevocationsUnavailable
+
+View = TypeVar("View", bound=Callable[..., Any])
+_G_KEY = "_flask_modular_login_auth"
+
+
+class LoginBuilder:
+    """Configuration shared by one pair of decorators.
+
+    ``prefix`` is where the login service lives as seen from the browser, e.g.
+    ``"//localhost:8000"`` or ``"https://example.com"`` (empty: same origin).
+    Other keyword arguments are settings (see :mod:`flask_modular_login.config`),
+    e.g. ``run_dir`` or ``database_url``; the login interface is built on the
+    first request, so a builder may be created at import time.
+    """
+
+    def __init__(self, prefix: str = "", interface: LocalLoginInterface | None = None,
+                 **settings: Any) -> None:
+        self.prefix = prefix
+        self._interface = interface
+        self._settings = settings
+
+    @property
+    def interface(self) -> LocalLoginInterface:
+        if self._interface is None:
+            self._interface = LocalLoginInterface(**self._settings)
+        return self._interface
+
+    @property
+    def decorators(self) -> tuple[LoginDecorator, LoginDecorator]:
+        """``(login_required, login_optional)`` sharing this builder."""
+        return LoginDecorator(self, required=True), LoginDecorator(self, required=False)
+
+    def login_url(self, next_url: str | None = None) -> str:
+        url_prefix = self._settings.get("url_prefix") or (
+            self._interface.settings.url_prefix if self._interface else "/login")
+        url = f"{self.prefix.rstrip('/')}{url_prefix}/"
+        return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+    def authenticate(self) -> Authentication:
+        """Check the current request's cookie once per request; see :func:`authenticate`."""
+        return authenticate(self.interface)
+
+    def bounce(self) -> Response:
+        """The answer to a logged-out request for a protected route."""
+        login = self.login_url(flask.request.url)
+        if wants_json():
+            return json_error(401, "login_required", "log in first", login=login)
+        return flask.redirect(login)
+
+
+class LoginDecorator:
+    """``login_required`` or ``login_optional``; usable bare, with options, or on a blueprint."""
+
+    def __init__(self, builder: LoginBuilder, required: bool) -> None:
+        self.builder = builder
+        self.required = required
+
+    @property
+    def prefix(self) -> str:
+        return self.builder.prefix
+
+    @prefix.setter
+    def prefix(self, value: str) -> None:
+        self.builder.prefix = value
+
+    @overload
+    def __call__(self, target: View) -> View: ...
+    @overload
+    def __call__(self, target: flask.Blueprint) -> flask.Blueprint: ...
+    @overload
+    def __call__(self, target: None = None, *, kw: str | None = None) -> Callable[[View], View]: ...
+
+    def __call__(self, target: Any = None, *, kw: str | None = None) -> Any:
+        if isinstance(target, flask.Blueprint):
+            target.before_request(self._guard_blueprint)
+            return target
+        if callable(target):
+            return self._wrap(target, kw=None)
+        if target is not None:
+            raise TypeError("login decorators take a view, a blueprint, or keyword options")
+        return lambda view: self._wrap(view, kw=kw)
+
+    def _guard_blueprint(self) -> Response | None:
+        auth = self.builder.authenticate()
+        flask.g.user = auth.user
+        return self.builder.bounce() if self.required and auth.user is None else None
+
+    def _wrap(self, view: View, kw: str | None) -> View:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if kw is not None and kw in kwargs and _called_directly(kw):
+                return view(*args, **kwargs)  # a caller chose the user explicitly
+            try:
+                auth = self.builder.authenticate()
+            except RevocationsUnavailable:
+                return json_error(503, "unavailable", "login checks are unavailable, retry")
+            flask.g.user = auth.user
+            if self.required and auth.user is None:
+                return self.builder.bounce()
+            if kw is not None:
+                kwargs[kw] = auth.user
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def _called_directly(kw: str) -> bool:
+    """True when ``kw`` came from a Python caller, not from the URL (which must never set it)."""
+    if not flask.has_request_context():
+        return True
+    if kw in (flask.request.view_args or {}):
+        raise TypeError(f"the URL rule names a variable {kw!r}, the login keyword: rename one")
+    return True
+
+
+def authenticate(interface: LocalLoginInterface) -> Authentication:
+    """Check the request's ``login`` cookie (once per request) and arrange the response's cookie.
+
+    A renewed lease is set on the response, a bad cookie is deleted.
+    """
+    cached = flask.g.get(_G_KEY)
+    if cached is not None:
+        return cached
+    auth = interface.authenticate(flask.request.cookies.get(interface.settings.cookie_name))
+    flask.g.setdefault(_G_KEY, auth)
+    if auth.renewed is not None or auth.clear_cookie:
+        flask.after_this_request(functools.partial(_update_cookie, interface, auth))
+    return auth
+
+
+def _update_cookie(interface: LocalLoginInterface, auth: Authentication,
+                   response: Response) -> Response:
+    if auth.renewed is not None:
+        response.set_cookie(**interface.cookie(auth.renewed))
+    elif auth.clear_cookie:
+        response.delete_cookie(interface.settings.cookie_name, **interface.cookie_flags())
+    return response
+
+
+def wants_json() -> bool:
+    """Whether the request is an API call (JSON Accept or XHR) rather than a page load."""
+    request = flask.request
+    if request.headers.get("X-Requested-With", "").lower() == "xmlhttprequest":
+        return True
+    accept = request.accept_mimetypes
+    return accept["application/json"] > accept["text/html"]
+
+
+def json_error(status: int, code: str, message: str, **extra: Any) -> Response:
+    response = flask.jsonify({"error": code, "message": message, **extra})
+    response.status_code = status
+    return response

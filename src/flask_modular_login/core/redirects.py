@@ -1,0 +1,85 @@
+"""Which ``next`` targets a login may redirect to. Pure.
+
+A target is safe when it is a path on the service's own origin (``/x``, never
+``//x`` or ``/\\x``) or an absolute ``http(s)`` URL whose origin is the service's
+own or matches an allowed origin (``scheme://host[:port]``; port ``*`` matches any
+port). Anything else (other hosts, ``https:evil.com``, user info, backslashes,
+control characters, encoded variants of those) is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit
+
+MAX_LENGTH = 2048
+_SCHEMES = ("http", "https")
+
+
+def safe_next(target: object, own_origin: str, allowed: Iterable[str] = ()) -> str | None:
+    """``target`` if it is safe to redirect to, else None."""
+    if not isinstance(target, str) or not target or len(target) > MAX_LENGTH:
+        return None
+    if not all(_plain(variant) for variant in _decodings(target)):
+        return None
+    if target.startswith("/"):
+        return target if _local_path(target) else None
+    origin = _origin(target)
+    if origin is None:
+        return None
+    if origin == _normal(own_origin) or any(_matches(origin, pattern) for pattern in allowed):
+        return target
+    return None
+
+
+def _decodings(target: str) -> list[str]:
+    """The target and what it percent-decodes to, up to three times."""
+    variants = [target]
+    for _ in range(3):
+        decoded = unquote(variants[-1])
+        if decoded == variants[-1]:
+            break
+        variants.append(decoded)
+    return variants
+
+
+def _plain(text: str) -> bool:
+    """No backslash, whitespace or control character; relative forms stay single-slash."""
+    if "\\" in text or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+        return False
+    return not text.startswith("//") and not text.startswith("/\\")
+
+
+def _local_path(target: str) -> bool:
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and parts.path.startswith("/")
+
+
+def _origin(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _SCHEMES or not parts.hostname or "@" in parts.netloc:
+        return None
+    if not url.lower().startswith(f"{parts.scheme}://"):
+        return None
+    return _join(parts.scheme, parts.hostname, port)
+
+
+def _join(scheme: str, host: str, port: int | None) -> str:
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host.lower()}" + (f":{port}" if port and port != default else "")
+
+
+def _normal(origin: str) -> str:
+    return _origin(origin) or origin
+
+
+def _matches(origin: str, pattern: str) -> bool:
+    """``pattern`` is ``scheme://host[:port]`` with port ``*`` for any port."""
+    if pattern.endswith(":*"):
+        base = pattern[:-2].lower()
+        return origin == base or origin.startswith(base + ":") and origin[len(base) + 1:].isdigit()
+    return origin == _normal(pattern)

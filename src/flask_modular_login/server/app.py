@@ -1,0 +1,53 @@
+"""``create_app()``: the standalone login service (``sh server.sh debug`` / uwsgi)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import flask
+
+from ..keystore import ensure_private_dir, write_private
+from . import errors
+from .blueprint import LoginBlueprint
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(config: Mapping[str, Any] | None = None,
+               clock: Callable[[], float] = time.time) -> flask.Flask:
+    """A Flask app serving only the login service.
+
+    Settings come from ``config``, then ``LOGIN_...`` environment variables. The
+    Flask secret (for the service's own session cookie: CSRF and OAuth state) is
+    kept in ``run/flask_secret`` at mode 0600, created on first start.
+    """
+    app = flask.Flask(__name__)
+    app.config.update(
+        SESSION_COOKIE_NAME="login_state",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+    )
+    app.config.update(config or {})
+    state = LoginBlueprint(clock=clock).init_app(app)
+    app.config["SESSION_COOKIE_PATH"] = state.settings.url_prefix
+    app.config["SESSION_COOKIE_SECURE"] = state.settings.cookie_secure
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret(state.settings.run_dir)
+    errors.register(app)
+
+    @app.get("/")
+    def index() -> flask.Response:
+        return flask.redirect(flask.url_for("login.sessions_page"))
+
+    return app
+
+
+def _secret(run_dir: Path) -> bytes:
+    path = ensure_private_dir(run_dir) / "flask_secret"
+    write_private(path, os.urandom(32))
+    return path.read_bytes()

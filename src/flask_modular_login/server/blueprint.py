@@ -1,0 +1,77 @@
+"""``LoginBlueprint``: the login service, mountable on any Flask app (app-factory safe)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import flask
+
+from ..client.local import LocalLoginInterface
+from ..config import load_settings
+from ..keystore import ensure_private_dir
+from ..keystore import load as load_keys
+from ..store import open_store
+from . import csrf, errors, pages, session_views
+from .platforms import test as test_platform
+from .state import EXTENSION, LoginState
+
+
+class LoginBlueprint:
+    """The login service's routes under ``LOGIN_URL_PREFIX`` (default ``/login``).
+
+    ::
+
+        app = Flask(__name__)
+        app.config["LOGIN_DEBUG"] = True
+        LoginBlueprint(app)             # or: login = LoginBlueprint(); login.init_app(app)
+
+    ``clock`` (seconds since the epoch) is a seam for tests. ``init_app`` reads the ``LOGIN_...`` settings of that app, creates the keys and
+    brings the database schema up to date. Keyword arguments override settings.
+    """
+
+    def __init__(self, app: flask.Flask | None = None, *,
+                 clock: Callable[[], float] = time.time, **settings: Any) -> None:
+        self._overrides = settings
+        self._clock = clock
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: flask.Flask) -> LoginState:
+        settings = load_settings(app.config, **self._overrides)
+        ensure_private_dir(settings.run_dir)
+        store = open_store(settings.database_url, migrate=True)
+        load_keys(settings.keys_dir, create=True)
+        state = LoginState(settings, LocalLoginInterface(settings, store=store, clock=self._clock))
+        blueprint = _make_blueprint()
+        if settings.debug:
+            state.providers.update(test_platform.register(blueprint))
+        app.extensions[EXTENSION] = state
+        app.jinja_env.globals.setdefault("csrf_token", csrf.csrf_token)
+        app.jinja_env.filters.setdefault("login_time", _format_time)
+        app.register_blueprint(blueprint, url_prefix=settings.url_prefix)
+        return state
+
+
+def _format_time(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+
+
+def _make_blueprint() -> flask.Blueprint:
+    blueprint = flask.Blueprint("login", __name__, template_folder="templates")
+    blueprint.before_request(csrf.protect)
+    errors.register(blueprint)
+    rules = [
+        ("/", pages.login_page, ["GET"]),
+        ("/providers", pages.providers_json, ["GET"]),
+        ("/logout", pages.logout, ["POST"]),
+        ("/.well-known/jwks.json", pages.jwks, ["GET"]),
+        ("/view/sessions", session_views.sessions_page, ["GET"]),
+        ("/sessions", session_views.sessions_json, ["GET"]),
+        ("/sessions/end", session_views.end_session, ["POST"]),
+        ("/sessions/end-others", session_views.end_other_sessions, ["POST"]),
+    ]
+    for rule, view, methods in rules:
+        blueprint.add_url_rule(rule, view.__name__, view, methods=methods)
+    return blueprint

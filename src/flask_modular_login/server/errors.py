@@ -1,0 +1,38 @@
+"""Error answers of the login service: JSON for API requests, a page otherwise. Never a 500
+for bad input: every client error becomes a 4xx with a message.
+"""
+
+from __future__ import annotations
+
+import flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from ..client.decorators import json_error, wants_json
+from ..client.revocations import RevocationsUnavailable
+
+
+def message_page(status: int, message: str) -> Response:
+    body = flask.render_template("login/message.html", status=status, message=message)
+    return flask.make_response(body, status)
+
+
+def http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    message = error.description or error.name
+    if wants_json() or flask.request.is_json:
+        return json_error(status, error.name.lower().replace(" ", "_"), message)
+    return message_page(status, message)
+
+
+def unavailable(_error: RevocationsUnavailable) -> Response:
+    message = "Login checks are unavailable for a moment; please retry."
+    if wants_json():
+        return json_error(503, "unavailable", message)
+    return message_page(503, message)
+
+
+def register(target: flask.Flask | flask.Blueprint) -> None:
+    """Answer errors of ``target`` (a whole app, or only the login blueprint's routes)."""
+    target.register_error_handler(HTTPException, http_error)
+    target.register_error_handler(RevocationsUnavailable, unavailable)

@@ -1,0 +1,75 @@
+"""Starting and finishing a login, whatever the provider.
+
+A provider's views call :func:`remember_next` when the login starts and
+:func:`complete_login` once it knows who the user is at that provider.
+"""
+
+from __future__ import annotations
+
+import flask
+from werkzeug.wrappers import Response
+
+from ..core.errors import LeaseError
+from ..core.redirects import safe_next
+from . import csrf
+from .state import current_state
+
+NEXT_KEY = "login_next"
+
+
+def checked_next(target: object) -> str | None:
+    """``target`` if the allowlist admits it as a post-login destination, else None."""
+    settings = current_state().settings
+    return safe_next(target, flask.request.host_url, settings.next_origins)
+
+
+def remember_next(target: object) -> None:
+    """Keep a safe ``next`` in the service's session across the provider round trip."""
+    checked = checked_next(target)
+    if checked is None:
+        flask.session.pop(NEXT_KEY, None)
+    else:
+        flask.session[NEXT_KEY] = checked
+
+
+def default_destination() -> str:
+    return flask.url_for("login.sessions_page")
+
+
+def complete_login(provider: str, subject: str, name: str, picture: str | None) -> Response:
+    """Log the browser in as the user behind (provider, subject) and redirect onward.
+
+    A new session is made every time; the browser's previous session (if any)
+    ends, and the service's own session is reset so nothing from before login
+    survives.
+    """
+    state = current_state()
+    destination = flask.session.get(NEXT_KEY) or default_destination()
+    _end_previous_session()
+    csrf.reset()
+    user = state.store.accounts.login(provider, subject, name, picture, state.authority.now())
+    issued = state.authority.start_session(
+        user.id, provider, ip=flask.request.remote_addr,
+        user_agent=flask.request.headers.get("User-Agent"))
+    response = flask.redirect(destination)
+    response.set_cookie(**state.interface.cookie(issued))
+    return response
+
+
+def _end_previous_session() -> None:
+    state = current_state()
+    token = flask.request.cookies.get(state.settings.cookie_name)
+    if not token:
+        return
+    try:
+        lease = state.interface.verifier.lease(token)
+    except LeaseError:
+        return
+    end_session(lease.session_id, "relogin")
+
+
+def end_session(session_id: str, reason: str) -> None:
+    """Revoke one session and make this process reject it at once."""
+    state = current_state()
+    state.store.sessions.revoke(session_id, reason, state.authority.now())
+    state.interface.sync_revocations()

@@ -1,0 +1,38 @@
+"""What the login service keeps per Flask app, in ``app.extensions["flask_modular_login"]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import flask
+
+from ..client.local import Authentication, LocalLoginInterface
+from ..config import Settings
+
+EXTENSION = "flask_modular_login"
+
+
+@dataclass
+class LoginState:
+    settings: Settings
+    interface: LocalLoginInterface
+    providers: dict[str, str] = field(default_factory=dict)  # name -> start endpoint
+
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        return self.interface.store
+
+    @property
+    def authority(self):  # type: ignore[no-untyped-def]
+        return self.interface.authority
+
+
+def current_state() -> LoginState:
+    return flask.current_app.extensions[EXTENSION]
+
+
+def current_auth() -> Authentication:
+    """The request's authentication, checked once per request (cookie renewed or cleared)."""
+    from ..client.decorators import authenticate
+
+    return authenticate(current_state().interface)

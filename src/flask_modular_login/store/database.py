@@ -1,0 +1,99 @@
+"""The engine, its SQLite settings, and running migrations.
+
+SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout;
+write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of
+failing half-way when both try to upgrade a read lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from .accounts import AccountStore
+from .sessions import SessionStore
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_IMMEDIATE = "login_write"
+
+
+class Store:
+    """The user database: accounts (users, identities) and sessions (sessions, revocations)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.accounts = AccountStore(self)
+        self.sessions = SessionStore(self)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction; committed on success, rolled back on any error."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_IMMEDIATE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision``; safe to run from several processes at once."""
+        with self.write() as conn:
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def open_store(url: str, migrate: bool = False) -> Store:
+    """A :class:`Store` on ``url``; with ``migrate``, the schema is brought up to date."""
+    if url.startswith("sqlite:///"):
+        _create_private_file(Path(url.removeprefix("sqlite:///")))
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    store = Store(engine)
+    if migrate:
+        store.migrate()
+    return store
+
+
+def _create_private_file(path: Path) -> None:
+    """SQLite creates a missing file with the umask's mode; it holds session ids: 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,142 @@
+"""Sessions and the append-only revocations table whose id is the clients' cursor.
+
+Every way a session ends (logout, "end this session", "end all others", removal of
+the user) marks the row revoked *and* appends a revocation in the same transaction,
+so a client that reads revocations after its cursor never misses one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from ..core.leases import SessionFacts
+from .tables import revocations, sessions, users
+
+if TYPE_CHECKING:
+    from .database import Store
+
+SESSION_ID_BYTES = 32  # 256 bits from the OS CSPRNG
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What the sessions page shows: never the session id, only its short handle."""
+
+    handle: str
+    provider: str
+    auth_time: int
+    last_seen: int
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class Revocation:
+    cursor: int
+    session_id: str
+    created_at: int
+
+
+class SessionStore:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def create(self, user_id: str, provider: str, now: int, lifetime: int,
+               ip: str | None = None, user_agent: str | None = None) -> str:
+        """A new session for ``user_id``; returns its (secret) id."""
+        session_id = secrets.token_urlsafe(SESSION_ID_BYTES)
+        with self._store.write() as conn:
+            conn.execute(insert(sessions).values(
+                id=session_id, handle=secrets.token_hex(6), user_id=user_id, provider=provider,
+                auth_time=now, lease_start=now, expires_at=now + lifetime,
+                ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:512] or None,
+            ))
+        return session_id
+
+    def facts(self, session_id: str) -> SessionFacts | None:
+        """The store's view of a session, for issuing or renewing a lease."""
+        query = (select(sessions.c.id, sessions.c.user_id, users.c.name, users.c.picture,
+                        sessions.c.auth_time, sessions.c.expires_at, sessions.c.revoked_at)
+                 .join(users, users.c.id == sessions.c.user_id)
+                 .where(sessions.c.id == session_id))
+        with self._store.read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return SessionFacts(session_id=row.id, user_id=row.user_id, name=row.name,
+                            picture=row.picture, auth_time=row.auth_time,
+                            expires_at=row.expires_at, revoked=row.revoked_at is not None)
+
+    def touch(self, session_id: str, now: int) -> None:
+        """Record a lease renewal (the sessions page's "last seen")."""
+        with self._store.write() as conn:
+            conn.execute(update(sessions).where(sessions.c.id == session_id)
+                         .values(lease_start=now))
+
+    def active(self, user_id: str, now: int) -> list[tuple[str, SessionInfo]]:
+        """(session id, info) of the user's live sessions, newest first."""
+        query = (select(sessions).where(sessions.c.user_id == user_id,
+                                        sessions.c.revoked_at.is_(None),
+                                        sessions.c.expires_at > now)
+                 .order_by(sessions.c.auth_time.desc(), sessions.c.handle))
+        with self._store.read() as conn:
+            rows = conn.execute(query).all()
+        return [(row.id, SessionInfo(row.handle, row.provider, row.auth_time, row.lease_start,
+                                     row.ip, row.user_agent)) for row in rows]
+
+    def revoke(self, session_id: str, reason: str, now: int) -> bool:
+        """End one session; False if it was already ended or never existed."""
+        with self._store.write() as conn:
+            return bool(_revoke(conn, [session_id], reason, now))
+
+    def revoke_handle(self, user_id: str, handle: str, reason: str, now: int) -> bool:
+        """End the session ``handle`` if, and only if, it belongs to ``user_id``."""
+        with self._store.write() as conn:
+            ids = conn.execute(select(sessions.c.id).where(
+                sessions.c.handle == handle, sessions.c.user_id == user_id)).scalars().all()
+            return bool(_revoke(conn, list(ids), reason, now))
+
+    def revoke_user(self, user_id: str, reason: str, now: int,
+                    keep: str | None = None) -> int:
+        """End every session of ``user_id`` except ``keep``; returns how many ended."""
+        with self._store.write() as conn:
+            query = select(sessions.c.id).where(sessions.c.user_id == user_id)
+            if keep is not None:
+                query = query.where(sessions.c.id != keep)
+            return _revoke(conn, list(conn.execute(query).scalars()), reason, now)
+
+    def revocations_after(self, cursor: int, limit: int = 10_000) -> list[Revocation]:
+        query = (select(revocations.c.id, revocations.c.session_id, revocations.c.created_at)
+                 .where(revocations.c.id > cursor).order_by(revocations.c.id).limit(limit))
+        with self._store.read() as conn:
+            return [Revocation(*row) for row in conn.execute(query)]
+
+    def revocations_since(self, since: int) -> tuple[int, list[Revocation]]:
+        """The current cursor and the revocations made at or after ``since``.
+
+        A client starting up needs only those: a lease issued before an older
+        revocation has run out by now.
+        """
+        with self._store.read() as conn:
+            cursor = conn.execute(select(func.max(revocations.c.id))).scalar() or 0
+            rows = conn.execute(
+                select(revocations.c.id, revocations.c.session_id, revocations.c.created_at)
+                .where(revocations.c.created_at >= since, revocations.c.id <= cursor)
+                .order_by(revocations.c.id))
+            return cursor, [Revocation(*row) for row in rows]
+
+
+def _revoke(conn: Connection, session_ids: list[str], reason: str, now: int) -> int:
+    if not session_ids:
+        return 0
+    ended = conn.execute(update(sessions).where(sessions.c.id.in_(session_ids),
+                                                sessions.c.revoked_at.is_(None))
+                         .values(revoked_at=now).returning(sessions.c.id)).scalars().all()
+    if ended:
+        conn.execute(insert(revocations), [
+            {"session_id": sid, "reason": reason, "created_at": now} for sid in ended])
+    return len(ended)
