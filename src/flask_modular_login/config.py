@@ -82,7 +82,9 @@ _CONVERTERS: dict[str, Any] = {
 
 
 def load_settings(
-    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
+    config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
 ) -> Settings:
     """Resolve settings: keyword overrides, then ``config``, then environment, then defaults.
 

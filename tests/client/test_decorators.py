@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from flask_modular_login import LoginBuilder
-from flask_modular_login.core import leases
 from flask_modular_login import login_optional as default_optional
 from flask_modular_login import login_required as default_required
+from flask_modular_login.core import leases
 
 
 @pytest.fixture

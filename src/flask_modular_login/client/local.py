@@ -53,7 +53,7 @@ class LocalLoginInterface:
         self.clock = clock
         self._keys = _KeyCache(self.settings)
         self.authority = LeaseAuthority(self.store, self._keys.get, self.settings, clock)
-        self.verifier = LeaseVerifier(lambda: self._keys.reload().ring)
+        self.verifier = LeaseVerifier(lambda: self._keys.reload().ring, clock)
         self.revocations = RevocationPoller(
             self.store, RevocationSet(), self.settings.lease_seconds,
             self.settings.revocation_poll_seconds, clock)

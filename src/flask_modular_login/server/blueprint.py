@@ -27,8 +27,9 @@ class LoginBlueprint:
         app.config["LOGIN_DEBUG"] = True
         LoginBlueprint(app)             # or: login = LoginBlueprint(); login.init_app(app)
 
-    ``clock`` (seconds since the epoch) is a seam for tests. ``init_app`` reads the ``LOGIN_...`` settings of that app, creates the keys and
-    brings the database schema up to date. Keyword arguments override settings.
+    ``init_app`` reads the ``LOGIN_...`` settings of that app, creates the keys and
+    brings the database schema up to date. Keyword arguments override settings;
+    ``clock`` (seconds since the epoch) is a seam for tests.
     """
 
     def __init__(self, app: flask.Flask | None = None, *,

@@ -11,7 +11,6 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from ..client.decorators import json_error, wants_json
-from . import login_flow
 from .csrf import csrf_token
 from .errors import message_page
 from .state import current_auth, current_state
@@ -19,9 +18,9 @@ from .state import current_auth, current_state
 HANDLE_LENGTH = 12
 
 
-def _require_login() -> Response | None:
+def _require_login(as_json: bool = False) -> Response | None:
     if current_auth().user is None:
-        if wants_json():
+        if as_json or wants_json() or flask.request.is_json:
             return json_error(401, "login_required", "log in first",
                               login=flask.url_for("login.login_page"))
         return flask.redirect(flask.url_for("login.login_page", next=flask.request.path))
@@ -45,7 +44,7 @@ def sessions_page() -> Response | str:
 
 
 def sessions_json() -> Response:
-    return _require_login() or flask.jsonify(_listing())
+    return _require_login(as_json=True) or flask.jsonify(_listing())
 
 
 def end_session() -> Response:

@@ -1,0 +1,51 @@
+"""A client app on its own port that uses the login service (issue 2's seed API).
+
+Run the login service first (``sh server.sh debug``), then from the repository
+root (so that ``run/`` is found; or set ``LOGIN_RUN_DIR``)::
+
+    .venv/bin/python examples/client_app.py        # http://localhost:8080/hidden
+"""
+
+from __future__ import annotations
+
+import os
+
+import flask
+
+from flask_modular_login import login_optional, login_required
+
+app = flask.Flask(__name__)
+login_required.prefix = os.environ.get("LOGIN_SERVICE", "//localhost:8000")
+
+
+@app.route("/user_info/<kind>")
+@login_required(kw="user")
+def info(kind, user):
+    return {"kind": kind, "id": user["id"], "name": user["name"]}
+
+
+@app.route("/profile_api")
+@login_optional(kw="user")
+def profile(user=None):
+    return {"user": user}
+
+
+@app.route("/hidden")
+@login_required
+def hidden():
+    return {"hello": flask.g.user["name"]}
+
+
+private = flask.Blueprint("private", __name__, url_prefix="/private")
+
+
+@private.route("/")
+def private_index():
+    return {"user": flask.g.user}
+
+
+login_required(private)
+app.register_blueprint(private)
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8080")))
