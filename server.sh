@@ -2,14 +2,17 @@
 # flask_modular_login: one entry point for developers and deployments.
 #   sh server.sh debug   login service on http://localhost:8000 with the test provider
 #   sh server.sh test    install the test dependencies and run the whole suite
-#   sh server.sh serve   uwsgi in the foreground (uwsgi.ini, socket run/uwsgi.sock)
-#   sh server.sh start   uwsgi in the background (pid in run/uwsgi.pid)
+#   sh server.sh serve   uwsgi in the foreground (uwsgi.ini, socket $LOGIN_RUN_DIR/uwsgi.sock)
+#   sh server.sh start   uwsgi in the background (pid in $LOGIN_RUN_DIR/uwsgi.pid)
+# LOGIN_RUN_DIR (default run) holds keys, database, socket, pid and log.
 #   sh server.sh stop    stop the uwsgi started by 'start'
 #   sh server.sh bench   run the benchmarks
 set -eu
 cd "$(dirname "$0")"
 VENV="${VENV:-.venv}"
 PY="$VENV/bin/python"
+export LOGIN_RUN_DIR="${LOGIN_RUN_DIR:-run}"
+RUN="$LOGIN_RUN_DIR"
 
 # Create the virtual environment and install the package with EXTRAS, again
 # whenever pyproject.toml changed since the last install.
@@ -23,8 +26,16 @@ ensure_venv() {
     fi
 }
 
+# uwsgi and the package; a test venv (which has both) is used as it is.
+ensure_deploy() {
+    if [ -x "$VENV/bin/uwsgi" ] && "$PY" -c "import flask_modular_login" 2>/dev/null; then
+        return
+    fi
+    ensure_venv deploy
+}
+
 init_run() {
-    mkdir -p run && chmod 700 run
+    mkdir -p "$RUN" && chmod 700 "$RUN"
     "$PY" -m flask_modular_login init
 }
 
@@ -42,27 +53,35 @@ case "$command" in
         exec "$PY" -m pytest "$@"
         ;;
     serve)
-        ensure_venv deploy
+        ensure_deploy
         init_run
         exec "$VENV/bin/uwsgi" --ini uwsgi.ini "$@"
         ;;
     start)
-        ensure_venv deploy
+        ensure_deploy
         init_run
-        if [ -f run/uwsgi.pid ] && kill -0 "$(cat run/uwsgi.pid)" 2>/dev/null; then
-            echo "already running (pid $(cat run/uwsgi.pid))"; exit 0
+        if [ -f "$RUN/uwsgi.pid" ] && kill -0 "$(cat "$RUN/uwsgi.pid")" 2>/dev/null; then
+            echo "already running (pid $(cat "$RUN/uwsgi.pid"))"; exit 0
         fi
-        "$VENV/bin/uwsgi" --ini uwsgi.ini --daemonize run/uwsgi.log --pidfile run/uwsgi.pid "$@"
-        echo "started; log in run/uwsgi.log"
+        "$VENV/bin/uwsgi" --ini uwsgi.ini --daemonize "$RUN/uwsgi.log" --pidfile "$RUN/uwsgi.pid" "$@"
+        tries=0
+        until [ -S "$RUN/uwsgi.sock" ] && [ -s "$RUN/uwsgi.pid" ]; do
+            tries=$((tries + 1))
+            if [ $tries -gt 100 ]; then echo "uwsgi did not start; see $RUN/uwsgi.log" >&2; exit 1; fi
+            sleep 0.1
+        done
+        echo "started (pid $(cat "$RUN/uwsgi.pid")); log in $RUN/uwsgi.log"
         ;;
     stop)
-        if [ ! -f run/uwsgi.pid ]; then echo "not running (no run/uwsgi.pid)"; exit 0; fi
-        pid="$(cat run/uwsgi.pid)"
+        if [ ! -f "$RUN/uwsgi.pid" ]; then echo "not running (no $RUN/uwsgi.pid)"; exit 0; fi
+        pid="$(cat "$RUN/uwsgi.pid")"
         if kill -0 "$pid" 2>/dev/null; then
             kill -INT "$pid"
-            while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+            tries=0
+            while kill -0 "$pid" 2>/dev/null && [ $tries -lt 100 ]; do sleep 0.1; tries=$((tries + 1)); done
+            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
         fi
-        rm -f run/uwsgi.pid
+        rm -f "$RUN/uwsgi.pid"
         echo "stopped"
         ;;
     bench)

@@ -1,0 +1,101 @@
+"""The deployment path: ``sh server.sh start`` (uwsgi on a unix socket) behind a real nginx."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.servers import ROOT, free_port, running
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def require(path: str, what: str) -> None:
+    if not Path(path).exists():
+        message = f"{what} is not installed ({path})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def server_sh(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["sh", "server.sh", command], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def uwsgi_service(tmp_path):
+    require(str(Path(sys.prefix) / "bin" / "uwsgi"), "uwsgi")
+    run_dir = tmp_path / "run"
+    env = {"LOGIN_RUN_DIR": str(run_dir), "LOGIN_DEBUG": "1", "VENV": sys.prefix}
+    started = server_sh("start", env)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield run_dir, env
+    finally:
+        stopped = server_sh("stop", env)
+        assert stopped.returncode == 0, stopped.stderr
+
+
+def nginx_conf(tmp_path: Path, port: int, socket: Path) -> Path:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(textwrap.dedent(f"""
+        daemon off;
+        master_process off;
+        pid {tmp_path}/nginx.pid;
+        error_log {tmp_path}/nginx-error.log;
+        events {{ worker_connections 64; }}
+        http {{
+            access_log off;
+            client_body_temp_path {tmp_path}/body;
+            proxy_temp_path {tmp_path}/proxy;
+            fastcgi_temp_path {tmp_path}/fastcgi;
+            uwsgi_temp_path {tmp_path}/uwsgi;
+            scgi_temp_path {tmp_path}/scgi;
+            server {{
+                listen 127.0.0.1:{port};
+                location /login/ {{
+                    include /etc/nginx/uwsgi_params;
+                    uwsgi_pass unix:{socket};
+                }}
+            }}
+        }}
+    """))
+    return conf
+
+
+def test_uwsgi_behind_nginx_serves_the_login_service(uwsgi_service, tmp_path):
+    require(NGINX, "nginx")
+    run_dir, _ = uwsgi_service
+    pid = int((run_dir / "uwsgi.pid").read_text())
+    os.kill(pid, 0)
+    port = free_port()
+    with running([NGINX, "-c", str(nginx_conf(tmp_path, port, run_dir / "uwsgi.sock"))], port):
+        base = f"http://127.0.0.1:{port}"
+        browser = requests.Session()
+        assert browser.get(f"{base}/login/view/sessions", allow_redirects=False).status_code == 302
+        form = browser.get(f"{base}/login/test/")
+        csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+        done = browser.post(f"{base}/login/test/", data={"username": "nginx-user",
+                                                          "csrf_token": csrf})
+        assert done.status_code == 200 and "nginx-user" in done.text
+        assert (run_dir / "keys").stat().st_mode & 0o777 == 0o700
+
+
+def test_stop_ends_uwsgi_and_removes_the_pid_file(tmp_path):
+    require(str(Path(sys.prefix) / "bin" / "uwsgi"), "uwsgi")
+    env = {"LOGIN_RUN_DIR": str(tmp_path / "run"), "VENV": sys.prefix}
+    assert server_sh("start", env).returncode == 0
+    pid_file = tmp_path / "run" / "uwsgi.pid"
+    pid = int(pid_file.read_text())
+    assert server_sh("stop", env).returncode == 0
+    assert not pid_file.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
