@@ -1,0 +1,59 @@
+"""A person in a real browser (headless Debian chromium driven by Playwright).
+
+Issue 2, item 1: logged out -> the test link -> pick a username (the IP by
+default) -> logged in, on the page they wanted -> the sessions page -> log out.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "playwright is not installed"
+    if missing is None and not os.path.exists(CHROMIUM):
+        missing = f"chromium is not installed ({CHROMIUM})"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def test_a_person_logs_in_with_the_test_provider_and_out_again(browser, deployment, tmp_path):
+    service, client = deployment
+    page = browser.new_page()
+    page.goto(f"{client}/hidden")
+    assert page.url.startswith(f"{service}/login/?next=")
+    page.click("text=test")
+    username = page.locator("input[name=username]")
+    assert username.input_value() == "127.0.0.1", "the username defaults to the visitor's IP"
+    username.fill("browser-user")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{client}/hidden")
+    assert "browser-user" in page.content()
+
+    page.goto(f"{service}/login/view/sessions")
+    assert page.locator("h1").inner_text() == "Your sessions"
+    assert page.locator("text=(this one)").count() == 1
+    page.screenshot(path=str(tmp_path / "sessions.png"))
+
+    page.click("text=Log out")
+    page.goto(f"{client}/hidden")
+    assert page.url.startswith(f"{service}/login/?next="), "logged out everywhere"
+    page.close()
