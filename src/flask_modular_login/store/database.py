@@ -2,7 +2,8 @@
 
 SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout;
 write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of
-failing half-way when both try to upgrade a read lock.
+failing half-way when both try to upgrade a read lock. Reads are single
+statements in autocommit mode.
 """
 
 from __future__ import annotations
@@ -95,5 +96,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(_IMMEDIATE)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Writes take the write lock up front; reads run in autocommit, one
+        # statement each, which is all they need and saves a round trip.
+        if conn.get_execution_options().get(_IMMEDIATE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
