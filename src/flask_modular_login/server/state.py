@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 
 import flask
 
+from ..authority import LeaseAuthority
+from ..client.decorators import authenticate
 from ..client.local import Authentication, LocalLoginInterface
 from ..config import Settings
+from ..store import Store
 
 EXTENSION = "flask_modular_login"
 
@@ -19,11 +22,11 @@ class LoginState:
     providers: dict[str, str] = field(default_factory=dict)  # name -> start endpoint
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> Store:
         return self.interface.store
 
     @property
-    def authority(self):  # type: ignore[no-untyped-def]
+    def authority(self) -> LeaseAuthority:
         return self.interface.authority
 
 
@@ -33,6 +36,4 @@ def current_state() -> LoginState:
 
 def current_auth() -> Authentication:
     """The request's authentication, checked once per request (cookie renewed or cleared)."""
-    from ..client.decorators import authenticate
-
     return authenticate(current_state().interface)
