@@ -147,3 +147,24 @@ def test_a_revoked_session_cannot_be_renewed(client, login, service_client, inte
     clock.advance(15 * 60 + 1)
     client.set_cookie("login", token)
     assert client.get("/hidden").status_code == 302
+
+
+@pytest.mark.parametrize("header", [
+    "a=1; login={token}; b=2",
+    "login={token}",
+    "xlogin=bad; login={token}",
+    'other="quoted;value"; login={token}',
+])
+def test_the_lease_is_found_among_other_cookies(client_app, login, header):
+    token = login("alice")
+    response = client_app.test_client(use_cookies=False).get(
+        "/hidden", headers={"Cookie": header.format(token=token)})
+    assert response.status_code == 200
+    assert response.json["g_user"]["name"] == "alice"
+
+
+def test_a_cookie_merely_ending_in_login_is_not_the_lease(client_app, login):
+    token = login("alice")
+    response = client_app.test_client(use_cookies=False).get(
+        "/hidden", headers={"Cookie": f"xlogin={token}"})
+    assert response.status_code == 302
