@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from .access import AccessStore
 from .accounts import AccountStore
 from .sessions import SessionStore
 
@@ -26,12 +27,14 @@ _IMMEDIATE = "login_write"
 
 
 class Store:
-    """The user database: accounts (users, identities) and sessions (sessions, revocations)."""
+    """The user database: accounts (users, identities), sessions (sessions, revocations)
+    and access (groups, memberships, invites)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.accounts = AccountStore(self)
         self.sessions = SessionStore(self)
+        self.access = AccessStore(self)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

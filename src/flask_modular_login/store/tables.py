@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -63,5 +65,75 @@ revocations = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("session_id", String(64), nullable=False),
     Column("reason", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# ---------------------------------------------------------------- access groups
+
+access_groups = Table(
+    "access_groups",
+    metadata,
+    Column("path", String(1000), primary_key=True),
+    Column("root", String(255), nullable=False),
+    Column("parent", String(1000)),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+group_owners = Table(
+    "group_owners",
+    metadata,
+    Column("group_path", String(1000), primary_key=True),
+    Column("provider", String(64), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Index("ix_group_owners_identity", "provider", "subject"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("group_path", String(1000), primary_key=True),
+    Column("expires", Float),
+    Column("spots", Integer),
+    Column("depth", Integer),
+    Column("removal", Integer, nullable=False),
+    Column("deplete", Boolean, nullable=False),
+    Column("inviters", String(4000), nullable=False),
+    Column("invite_id", String(64)),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_memberships_group_path", "group_path"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("short_code", String(64), nullable=False, unique=True),
+    Column("inviter_id", String(32), nullable=False),
+    Column("group_path", String(1000), nullable=False),
+    Column("accept_by", Float, nullable=False),
+    Column("accepts", Integer),
+    Column("uses", Integer, nullable=False),
+    Column("spots", Integer),
+    Column("depth", Integer),
+    Column("access_expires", Float),
+    Column("access_for", Float),
+    Column("removal", Integer, nullable=False),
+    Column("deplete", Boolean, nullable=False),
+    Column("redirect", String(2048)),
+    Column("confirm", Boolean, nullable=False),
+    Column("revoked_at", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_invites_inviter_id", "inviter_id"),
+    Index("ix_invites_group_path", "group_path"),
+)
+
+access_events = Table(
+    "access_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(32), nullable=False),
+    Column("group_path", String(1000), nullable=False),
+    Column("kind", String(16), nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )

@@ -1,0 +1,412 @@
+"""Access groups, memberships and invites.
+
+Groups are keyed by their canonical path string (``"root/a/b"``). A membership
+check is one indexed query on ``(user_id, group_path IN <ancestors>)`` plus the
+owners of those groups: its cost grows with the depth of the asked paths, not
+with the number of groups or members (a materialized-path design).
+
+Owners are identities ``(provider, subject)``, so a group can be owned by
+someone who has never logged in; an owner holds :meth:`Grant.owner` on the group.
+
+Invite codes are 192-bit CSPRNG tokens; only their SHA-256 is stored (the
+hash doubles as the invite's non-secret id). Short codes (8 characters, about
+40 bits) are stored hashed too and must only be looked up behind a rate limit.
+
+Every change of a membership appends an ``access_events`` row, the cursor
+client caches poll to invalidate what they hold for that user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from ..core import invitations as rules
+from ..core.groups import GroupPath
+from ..core.invitations import Grant, InviteState, InviteTerms, Membership, Removal
+from .tables import access_events, access_groups, group_owners, identities, invites, memberships
+
+if TYPE_CHECKING:
+    from .database import Store
+
+SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SHORT_LENGTH = 8
+
+
+class InviteNotFound(LookupError):
+    """No invite has this code (or it was deleted)."""
+
+    code = "not_found"
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A stored invite. ``id`` is the SHA-256 of its code: safe to show, useless to redeem."""
+
+    id: str
+    terms: InviteTerms
+    state: InviteState
+    created_at: int
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    """A new invite's secrets, shown once to the inviter: the code and the short code."""
+
+    id: str
+    code: str
+    short_code: str
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    cursor: int
+    user_id: str
+    group: GroupPath
+    kind: str
+
+
+def code_id(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _short_id(short_code: str) -> str:
+    return hashlib.sha256(b"short:" + short_code.strip().upper().encode()).hexdigest()
+
+
+class AccessStore:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # ------------------------------------------------------------ groups
+
+    def ensure_group(self, path: GroupPath, now: int,
+                     owner: tuple[str, str] | None = None) -> None:
+        """Make ``path`` and its ancestors exist; ``owner`` (provider, subject) owns the root."""
+        with self._store.write() as conn:
+            _insert_ignore(conn, access_groups, [
+                {"path": str(p), "root": path.root,
+                 "parent": str(p.parent) if p.parent else None, "created_at": now}
+                for p in path.ancestors()])
+            if owner is not None:
+                provider, subject = owner
+                _insert_ignore(conn, group_owners, [{"group_path": str(path.ancestors()[0]),
+                                                     "provider": provider, "subject": subject}])
+
+    def owners(self, path: GroupPath) -> list[tuple[str, str]]:
+        with self._store.read() as conn:
+            rows = conn.execute(select(group_owners.c.provider, group_owners.c.subject)
+                                .where(group_owners.c.group_path == str(path)))
+            return [(row.provider, row.subject) for row in rows]
+
+    # ------------------------------------------------------------ memberships
+
+    def memberships(self, user_id: str, paths: Sequence[GroupPath],
+                    now: float) -> dict[GroupPath, GroupPath | None]:
+        """For each path, the nearest group at or above it the user may enter (the oracle).
+
+        One query for all the paths of an expression.
+        """
+        wanted = {str(a) for path in paths for a in path.ancestors()}
+        with self._store.read() as conn:
+            held = _held_paths(conn, user_id, wanted, now)
+        return {path: _nearest(path, held) for path in paths}
+
+    def holding(self, user_id: str, path: GroupPath, now: float) -> Membership | None:
+        """The user's nearest active membership at or above ``path`` (owners included)."""
+        with self._store.read() as conn:
+            return _holding(conn, user_id, path, now)
+
+    def add_member(self, path: GroupPath, user_id: str, now: int, grant: Grant | None = None,
+                   inviters: Sequence[str] = ()) -> None:
+        """Give ``user_id`` ``grant`` (default: access only) on ``path``, replacing any before."""
+        grant = grant or Grant()
+        with self._store.write() as conn:
+            _upsert_membership(conn, user_id, path, grant, tuple(inviters), None, now)
+            _event(conn, user_id, path, "added", now)
+
+    def remove_member(self, path: GroupPath, user_id: str, now: int) -> bool:
+        with self._store.write() as conn:
+            removed = conn.execute(delete(memberships).where(
+                memberships.c.user_id == user_id,
+                memberships.c.group_path == str(path))).rowcount
+            if removed:
+                _event(conn, user_id, path, "removed", now)
+            return bool(removed)
+
+    def membership(self, user_id: str, path: GroupPath) -> Membership | None:
+        """The membership stored exactly on ``path`` (not inherited), if any."""
+        with self._store.read() as conn:
+            row = conn.execute(select(memberships).where(
+                memberships.c.user_id == user_id,
+                memberships.c.group_path == str(path))).first()
+        return _membership(row) if row else None
+
+    def members(self, path: GroupPath, subtree: bool = False) -> list[Membership]:
+        """Memberships stored on ``path`` (and, with ``subtree``, on groups below it)."""
+        condition = memberships.c.group_path == str(path)
+        if subtree:
+            condition = or_(condition, memberships.c.group_path.startswith(f"{path}/",
+                                                                             autoescape=True))
+        with self._store.read() as conn:
+            rows = conn.execute(select(memberships).where(condition)
+                                .order_by(memberships.c.group_path, memberships.c.created_at))
+            return [_membership(row) for row in rows]
+
+    def memberships_of(self, user_id: str) -> list[Membership]:
+        with self._store.read() as conn:
+            rows = conn.execute(select(memberships).where(memberships.c.user_id == user_id)
+                                .order_by(memberships.c.group_path))
+            return [_membership(row) for row in rows]
+
+    # ------------------------------------------------------------ invites
+
+    def create_invite(self, terms: InviteTerms, now: int) -> IssuedInvite:
+        """Store validated ``terms``; returns the codes, which are not stored in the clear."""
+        code = secrets.token_urlsafe(24)
+        short = "".join(secrets.choice(SHORT_ALPHABET) for _ in range(SHORT_LENGTH))
+        invite_id = code_id(code)
+        with self._store.write() as conn:
+            conn.execute(insert(invites).values(
+                id=invite_id, short_code=_short_id(short), inviter_id=terms.inviter_id,
+                group_path=str(terms.group), accept_by=terms.accept_by, accepts=terms.accepts,
+                uses=0, spots=terms.spots, depth=terms.depth,
+                access_expires=terms.access_expires, access_for=terms.access_for,
+                removal=int(terms.removal), deplete=terms.deplete, redirect=terms.redirect,
+                confirm=terms.confirm, revoked_at=None, created_at=now))
+        return IssuedInvite(invite_id, code, short)
+
+    def invite(self, code: str) -> Invite | None:
+        return self.invite_by_id(code_id(code))
+
+    def invite_by_id(self, invite_id: str) -> Invite | None:
+        with self._store.read() as conn:
+            row = conn.execute(select(invites).where(invites.c.id == invite_id)).first()
+        return _invite(row) if row else None
+
+    def invite_id_for_short_code(self, short_code: str) -> str | None:
+        """Callers must rate-limit this: short codes are guessable at scale."""
+        with self._store.read() as conn:
+            return conn.execute(select(invites.c.id).where(
+                invites.c.short_code == _short_id(short_code))).scalar()
+
+    def invites_by(self, inviter_id: str) -> list[Invite]:
+        return self._invites(invites.c.inviter_id == inviter_id)
+
+    def invites_for(self, path: GroupPath, subtree: bool = False) -> list[Invite]:
+        condition = invites.c.group_path == str(path)
+        if subtree:
+            condition = or_(condition, invites.c.group_path.startswith(f"{path}/",
+                                                                       autoescape=True))
+        return self._invites(condition)
+
+    def _invites(self, condition: Any) -> list[Invite]:
+        with self._store.read() as conn:
+            rows = conn.execute(select(invites).where(condition)
+                                .order_by(invites.c.created_at, invites.c.id))
+            return [_invite(row) for row in rows]
+
+    def revoke_invite(self, invite_id: str, now: int) -> bool:
+        """Renege: the invite (and any QR code or link carrying it) stops working."""
+        with self._store.write() as conn:
+            return bool(conn.execute(update(invites).where(
+                invites.c.id == invite_id, invites.c.revoked_at.is_(None))
+                .values(revoked_at=now)).rowcount)
+
+    def redeem(self, code: str, user_id: str, now: int) -> Membership:
+        """Join the invite's group atomically; raises :class:`InviteNotFound` or a RedeemError.
+
+        One write transaction: check the rules, count the use (conditionally), spend
+        one spot of every payer up the invite chain (conditionally), write the
+        membership. Any failed condition rolls everything back, so N concurrent
+        redemptions of an invite with k uses left make exactly k members.
+        """
+        try:
+            with self._store.write() as conn:
+                return _redeem(conn, code_id(code), user_id, now)
+        except IntegrityError:
+            raise rules.AlreadyMember("you already joined through this invite") from None
+
+    # ------------------------------------------------------------ events
+
+    def events_after(self, cursor: int, limit: int = 10_000) -> list[AccessEvent]:
+        query = (select(access_events).where(access_events.c.id > cursor)
+                 .order_by(access_events.c.id).limit(limit))
+        with self._store.read() as conn:
+            return [AccessEvent(row.id, row.user_id, GroupPath.parse(row.group_path), row.kind)
+                    for row in conn.execute(query)]
+
+    def event_cursor(self) -> int:
+        with self._store.read() as conn:
+            return conn.execute(select(func.max(access_events.c.id))).scalar() or 0
+
+
+# ---------------------------------------------------------------- queries
+
+
+def _held_paths(conn: Connection, user_id: str, wanted: Iterable[str],
+                now: float) -> set[str]:
+    wanted = list(wanted)
+    member = select(memberships.c.group_path.label("path")).where(
+        memberships.c.user_id == user_id, memberships.c.group_path.in_(wanted),
+        or_(memberships.c.expires.is_(None), memberships.c.expires > now))
+    owned = (select(group_owners.c.group_path.label("path"))
+             .join(identities, and_(identities.c.provider == group_owners.c.provider,
+                                    identities.c.subject == group_owners.c.subject))
+             .where(identities.c.user_id == user_id, group_owners.c.group_path.in_(wanted)))
+    return {row.path for row in conn.execute(union_all(member, owned))}
+
+
+def _nearest(path: GroupPath, held: set[str]) -> GroupPath | None:
+    for ancestor in reversed(path.ancestors()):
+        if str(ancestor) in held:
+            return ancestor
+    return None
+
+
+def _holding(conn: Connection, user_id: str, path: GroupPath, now: float) -> Membership | None:
+    wanted = [str(a) for a in path.ancestors()]
+    owned = conn.execute(
+        select(group_owners.c.group_path)
+        .join(identities, and_(identities.c.provider == group_owners.c.provider,
+                               identities.c.subject == group_owners.c.subject))
+        .where(identities.c.user_id == user_id, group_owners.c.group_path.in_(wanted))
+        .limit(1)).scalar()
+    if owned is not None:
+        return Membership(user_id, GroupPath.parse(owned), Grant.owner())
+    rows = conn.execute(select(memberships).where(
+        memberships.c.user_id == user_id, memberships.c.group_path.in_(wanted),
+        or_(memberships.c.expires.is_(None), memberships.c.expires > now))).all()
+    if not rows:
+        return None
+    return _membership(max(rows, key=lambda row: row.group_path.count("/")))
+
+
+def _redeem(conn: Connection, invite_id: str, user_id: str, now: int) -> Membership:
+    row = conn.execute(select(invites).where(invites.c.id == invite_id)).first()
+    if row is None:
+        raise InviteNotFound("no such invite")
+    invite = _invite(row)
+    terms = invite.terms
+    inviter = _holding(conn, terms.inviter_id, terms.group, now)
+    existing = _holding(conn, user_id, terms.group, now)
+    grant = rules.redeem(terms, invite.state, user_id, existing.grant if existing else None,
+                         now, inviter=inviter.grant if inviter else None)
+    assert inviter is not None  # noqa: S101 - rules.redeem raises Revoked otherwise
+    _count_use(conn, invite_id)
+    _spend_spots(conn, inviter, now)
+    chain = (terms.inviter_id, *inviter.inviters)
+    current = conn.execute(select(memberships).where(
+        memberships.c.user_id == user_id, memberships.c.group_path == str(terms.group))).first()
+    if current is not None:
+        grant = _merge(_membership(current).grant, grant)
+    _upsert_membership(conn, user_id, terms.group, grant, chain, invite_id, now)
+    _event(conn, user_id, terms.group, "joined", now)
+    return Membership(user_id, terms.group, grant, chain)
+
+
+def _count_use(conn: Connection, invite_id: str) -> None:
+    counted = conn.execute(update(invites).where(
+        invites.c.id == invite_id, invites.c.revoked_at.is_(None),
+        or_(invites.c.accepts.is_(None), invites.c.uses < invites.c.accepts))
+        .values(uses=invites.c.uses + 1)).rowcount
+    if counted != 1:
+        raise rules.UsedUp("this invite has been used up", field="accepts")
+
+
+def _spend_spots(conn: Connection, inviter: Membership, now: float) -> None:
+    """One spot from the inviter and from each depleting grant above them (spot_payers)."""
+    chain = [inviter]
+    for ancestor_id in inviter.inviters:
+        if not chain[-1].grant.deplete:
+            break
+        holder = _holding(conn, ancestor_id, inviter.group, now)
+        if holder is None:
+            break
+        chain.append(holder)
+    for payer in chain[:rules.spot_payers([m.grant for m in chain])]:
+        if payer.grant.spots is None:
+            continue
+        spent = conn.execute(update(memberships).where(
+            memberships.c.user_id == payer.user_id,
+            memberships.c.group_path == str(payer.group), memberships.c.spots >= 1)
+            .values(spots=memberships.c.spots - 1)).rowcount
+        if spent != 1:
+            raise rules.UsedUp("no spots left to share this access", field="spots")
+
+
+def _merge(old: Grant, new: Grant) -> Grant:
+    """Two valid grants on one group: the member keeps the better of each dimension."""
+    def most(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else max(a, b)
+
+    return Grant(expires=most(old.expires, new.expires), spots=most(old.spots, new.spots),
+                 depth=most(old.depth, new.depth), removal=max(old.removal, new.removal),
+                 deplete=old.deplete and new.deplete)
+
+
+def _upsert_membership(conn: Connection, user_id: str, path: GroupPath, grant: Grant,
+                       inviters: tuple[str, ...], invite_id: str | None, now: int) -> None:
+    conn.execute(delete(memberships).where(memberships.c.user_id == user_id,
+                                           memberships.c.group_path == str(path)))
+    conn.execute(insert(memberships).values(
+        user_id=user_id, group_path=str(path), expires=grant.expires, spots=grant.spots,
+        depth=grant.depth, removal=int(grant.removal), deplete=grant.deplete,
+        inviters=json.dumps(list(inviters)), invite_id=invite_id, created_at=now))
+
+
+def _event(conn: Connection, user_id: str, path: GroupPath, kind: str, now: int) -> None:
+    conn.execute(insert(access_events).values(user_id=user_id, group_path=str(path),
+                                              kind=kind, created_at=now))
+
+
+def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(conn.dialect.name)
+    if dialect is None:
+        for row in rows:
+            exists = select(literal(1)).select_from(table).where(
+                *[table.c[key] == value for key, value in row.items() if key in _KEYS])
+            if conn.execute(exists).first() is None:
+                conn.execute(insert(table).values(**row))
+        return
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
+_KEYS = {"path", "group_path", "provider", "subject"}
+
+
+def _membership(row: Any) -> Membership:
+    grant = Grant(expires=row.expires, spots=row.spots, depth=row.depth,
+                  removal=Removal(row.removal), deplete=bool(row.deplete))
+    return Membership(row.user_id, GroupPath.parse(row.group_path), grant,
+                      tuple(json.loads(row.inviters)))
+
+
+def _invite(row: Any) -> Invite:
+    terms = InviteTerms(
+        inviter_id=row.inviter_id, group=GroupPath.parse(row.group_path),
+        accept_by=row.accept_by, accepts=row.accepts, spots=row.spots, depth=row.depth,
+        access_expires=row.access_expires, access_for=row.access_for,
+        removal=Removal(row.removal), deplete=bool(row.deplete), redirect=row.redirect,
+        confirm=bool(row.confirm))
+    state = InviteState(uses=row.uses, revoked=row.revoked_at is not None)
+    return Invite(row.id, terms, state, row.created_at)
