@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,11 +50,18 @@ class Store:
             yield conn
 
     def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision``; safe to run from several processes at once."""
+        """Upgrade the schema to ``revision``; safe to run from several processes at once."""
+        self._alembic(command.upgrade, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Downgrade the schema to ``revision`` (``"base"``: no tables). Loses data."""
+        self._alembic(command.downgrade, revision)
+
+    def _alembic(self, action: Callable[[Config, str], None], revision: str) -> None:
         with self.write() as conn:
             config = alembic_config()
             config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+            action(config, revision)
 
     def dispose(self) -> None:
         self.engine.dispose()
