@@ -1,0 +1,62 @@
+"""The command line: init, key rotation, removing a user ends their sessions."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from flask_modular_login import keystore
+from flask_modular_login.cli import main
+from tests.support.servers import ROOT
+
+
+@pytest.fixture
+def runner(run_dir, monkeypatch):
+    monkeypatch.setenv("LOGIN_RUN_DIR", str(run_dir))
+    for name in ("LOGIN_DATABASE_URL", "LOGIN_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
+
+
+def test_init_creates_private_run_dir_keys_and_schema(runner, run_dir):
+    result = runner.invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    assert run_dir.stat().st_mode & 0o777 == 0o700
+    assert (run_dir / "users.db").stat().st_mode & 0o777 == 0o600
+    assert len(keystore.key_files(run_dir / "keys")) == 1
+    assert runner.invoke(main, ["init"]).exit_code == 0, "init is idempotent"
+    assert len(keystore.key_files(run_dir / "keys")) == 1
+
+
+def test_rotate_and_prune_keys(runner, run_dir):
+    runner.invoke(main, ["init"])
+    assert runner.invoke(main, ["rotate-keys"]).exit_code == 0
+    assert len(keystore.key_files(run_dir / "keys")) == 2
+    result = runner.invoke(main, ["prune-keys"])
+    assert result.exit_code == 0 and "removed 0" in result.output, "recent keys stay"
+
+
+def test_remove_user_ends_all_their_sessions(runner, login, service, interface, client):
+    token = login("alice")
+    client.set_cookie("login", token)
+    user_id = interface.verifier.lease(token).user_id
+    result = runner.invoke(main, ["remove-user", user_id])
+    assert result.exit_code == 0 and "ended 1 session" in result.output
+    assert interface.store.accounts.get(user_id) is None
+    interface.sync_revocations()
+    assert client.get("/hidden").status_code == 302
+
+
+def test_remove_unknown_user_is_a_clear_error(runner):
+    runner.invoke(main, ["init"])
+    result = runner.invoke(main, ["remove-user", "nobody"])
+    assert result.exit_code != 0 and "no user nobody" in result.output
+
+
+def test_run_dir_content_is_never_committed():
+    paths = ["run/keys/ed25519-1.pem", "run/users.db", "run/flask_secret", "run/uwsgi.sock"]
+    ignored = subprocess.run(["git", "check-ignore", *paths], cwd=ROOT, capture_output=True,
+                             text=True)
+    assert ignored.stdout.split() == paths
