@@ -111,3 +111,33 @@ def test_client_app_answers_503_when_login_checks_are_unavailable(
     response = client.get("/hidden")
     assert response.status_code == 503
     assert response.json["error"] == "unavailable"
+
+
+def test_concurrent_renewals_of_one_lease_all_succeed(interface, login, clock):
+    """Two tabs whose lease ran out at once both get a fresh lease; neither errs."""
+    import threading
+
+    token = login("alice")
+    clock.advance(901)
+    outcomes, barrier = [], threading.Barrier(6)
+
+    def renew():
+        barrier.wait()
+        outcomes.append(interface.authenticate(token))
+
+    threads = [threading.Thread(target=renew) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 6
+    assert all(o.user["name"] == "alice" and o.renewed is not None for o in outcomes)
+
+
+def test_renewal_after_revocation_is_refused_even_if_racing(interface, login, clock):
+    token = login("alice")
+    clock.advance(901)
+    interface.store.sessions.revoke(interface.verifier.lease(token).session_id, "x",
+                                    int(clock()))
+    outcome = interface.authenticate(token)
+    assert outcome.user is None and outcome.clear_cookie, "the store is the source of truth"
