@@ -35,3 +35,15 @@ def test_unknown_login_setting_is_refused():
 def test_allowed_origins_from_environment_are_split():
     settings = load_settings({}, environ={"LOGIN_ALLOWED_ORIGINS": "https://a.example https://b"})
     assert settings.allowed_origins == ("https://a.example", "https://b")
+
+
+def test_provider_settings():
+    environ = {"LOGIN_CREDENTIALS": "/etc/login/credentials.json",
+               "LOGIN_PROVIDER_MODULES": "my.gitlab my.orcid", "LOGIN_KEEP_PROVIDER_TOKENS": "1"}
+    settings = load_settings({}, environ=environ)
+    assert settings.credentials == Path("/etc/login/credentials.json")
+    assert settings.provider_modules == ("my.gitlab", "my.orcid")
+    assert settings.keep_provider_tokens is True
+    defaults = load_settings({}, environ={})
+    assert (defaults.credentials, defaults.provider_modules) == (None, ())
+    assert defaults.keep_provider_tokens is False

@@ -64,6 +64,12 @@ def remove_user(user_id: str) -> None:
 def serve(host: str, port: int, debug: bool) -> None:
     """Run the login service with the development server (use uwsgi in production)."""
     from .server import create_app
+    from .server.platforms.credentials import CredentialsError
+    from .server.platforms.registry import ProviderModuleError
 
     config = {"LOGIN_DEBUG": True} if debug else {}
-    create_app(config).run(host=host, port=port, debug=debug, use_reloader=False)
+    try:
+        app = create_app(config)
+    except (CredentialsError, ProviderModuleError) as error:
+        raise click.ClickException(str(error)) from None
+    app.run(host=host, port=port, debug=debug, use_reloader=False)

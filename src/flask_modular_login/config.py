@@ -24,6 +24,12 @@ LOGIN_ALLOWED_ORIGINS          ``[]``                       client origins ``nex
                                                             ``http://localhost:*`` and
                                                             ``http://127.0.0.1:*``
 LOGIN_URL_PREFIX               ``/login``                   where the login blueprint is mounted
+LOGIN_CREDENTIALS              ``credentials.json``, then   the providers' client ids and secrets
+                               ``<run>/credentials.json``   (a missing file: no OAuth provider)
+LOGIN_PROVIDER_MODULES         ``[]``                       import paths of provider modules of
+                                                            your own (space separated)
+LOGIN_KEEP_PROVIDER_TOKENS     ``False``                    keep the provider's access token in
+                                                            the service's session after login
 =============================  ===========================  =====================================
 """
 
@@ -54,6 +60,9 @@ class Settings:
     cookie_secure: bool = True
     allowed_origins: tuple[str, ...] = ()
     url_prefix: str = "/login"
+    credentials: Path | None = None
+    provider_modules: tuple[Any, ...] = ()
+    keep_provider_tokens: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,7 +87,14 @@ _CONVERTERS: dict[str, Any] = {
     "cookie_secure": lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes"),
     "allowed_origins": lambda v: tuple(v.split()) if isinstance(v, str) else tuple(v),
     "url_prefix": lambda v: "/" + str(v).strip("/"),
+    "credentials": lambda v: Path(v) if v else None,
+    "provider_modules": lambda v: tuple(v.split()) if isinstance(v, str) else tuple(v),
+    "keep_provider_tokens": lambda v: _flag(v),
 }
+
+
+def _flag(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
 
 
 def load_settings(
@@ -113,7 +129,7 @@ def load_settings(
 
 
 # LOGIN_DISABLED belongs to Flask-Login, which may share an app with us.
-_KNOWN_ELSEWHERE = {"LOGIN_CREDENTIALS", "LOGIN_DISABLED"}
+_KNOWN_ELSEWHERE = {"LOGIN_DISABLED"}
 
 
 def _reject_unknown(config: Mapping[str, Any]) -> None:

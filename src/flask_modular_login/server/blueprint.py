@@ -13,8 +13,9 @@ from ..config import load_settings
 from ..keystore import ensure_private_dir
 from ..keystore import load as load_keys
 from ..store import open_store
-from . import csrf, errors, pages, session_views
+from . import csrf, errors, pages, provider_views, session_views
 from .platforms import test as test_platform
+from .platforms.registry import load_providers
 from .state import EXTENSION, LoginState
 
 
@@ -41,6 +42,7 @@ class LoginBlueprint:
 
     def init_app(self, app: flask.Flask) -> LoginState:
         settings = load_settings(app.config, **self._overrides)
+        platforms = load_providers(settings)  # a malformed credentials.json stops here
         ensure_private_dir(settings.run_dir)
         store = open_store(settings.database_url, migrate=True)
         load_keys(settings.keys_dir, create=True)
@@ -48,6 +50,8 @@ class LoginBlueprint:
         blueprint = _make_blueprint()
         if settings.debug:
             state.providers.update(test_platform.register(blueprint))
+        state.platforms.update(platforms)
+        state.providers.update(provider_views.register(blueprint, platforms))
         app.extensions[EXTENSION] = state
         app.jinja_env.globals.setdefault("csrf_token", csrf.csrf_token)
         app.jinja_env.filters.setdefault("login_time", _format_time)

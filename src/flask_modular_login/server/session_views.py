@@ -1,7 +1,9 @@
-"""The sessions page and its JSON twin: list, end one, end all others.
+"""The sessions page and its JSON twin: list, end one, end all others; linked accounts.
 
 Sessions are named by a short, non-secret handle; a user can only see and end
-their own (the store query is scoped to the user, not just to the handle).
+their own (the store query is scoped to the user, not just to the handle). The
+page also lists the user's linked identities and the providers they may link
+(see :mod:`.identity_views`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .state import current_auth, current_state
 HANDLE_LENGTH = 12
 
 
-def _require_login(as_json: bool = False) -> Response | None:
+def require_login(as_json: bool = False) -> Response | None:
     if current_auth().user is None:
         if as_json or wants_json() or flask.request.is_json:
             return json_error(401, "login_required", "log in first",
@@ -30,43 +32,51 @@ def _require_login(as_json: bool = False) -> Response | None:
 def _listing() -> dict:
     state = current_state()
     auth = current_auth()
-    assert auth.lease is not None  # noqa: S101 - guarded by _require_login
+    assert auth.lease is not None  # noqa: S101 - guarded by require_login
     rows = state.store.sessions.active(auth.user["id"], state.authority.now())
     sessions = [{"handle": info.handle, "provider": info.provider, "device": info.user_agent,
                  "ip": info.ip, "signed_in": info.auth_time, "last_seen": info.last_seen,
                  "current": session_id == auth.lease.session_id}
                 for session_id, info in rows]
-    return {"user": auth.user, "sessions": sessions, "csrf_token": csrf_token()}
+    return {"user": auth.user, "sessions": sessions, "csrf_token": csrf_token(),
+            **_identities(auth.user["id"])}
+
+
+def _identities(user_id: str) -> dict:
+    state = current_state()
+    linked = [{"provider": i.provider, "subject": i.subject, "linked_at": i.created_at}
+              for i in state.store.accounts.linked(user_id)]
+    return {"identities": linked, "linkable": sorted(state.platforms)}
 
 
 def sessions_page() -> Response | str:
-    return _require_login() or flask.render_template("login/sessions.html", **_listing())
+    return require_login() or flask.render_template("login/sessions.html", **_listing())
 
 
 def sessions_json() -> Response:
-    return _require_login(as_json=True) or flask.jsonify(_listing())
+    return require_login(as_json=True) or flask.jsonify(_listing())
 
 
 def end_session() -> Response:
     """POST ``handle``: end one of the user's own sessions."""
-    refusal = _require_login()
+    refusal = require_login()
     if refusal:
         return refusal
-    handle = _form_value("handle")
+    handle = form_value("handle")
     if len(handle) != HANDLE_LENGTH or not all(c in "0123456789abcdef" for c in handle):
         raise BadRequest("handle must be a session handle from the sessions list")
     state = current_state()
     ended = state.store.sessions.revoke_handle(current_auth().user["id"], handle, "ended",
                                                state.authority.now())
     if not ended:
-        return _answer(404, "no such session of yours (already ended?)", ended=0)
+        return answer(404, "no such session of yours (already ended?)", ended=0)
     state.interface.sync_revocations()
-    return _answer(200, "session ended", ended=1)
+    return answer(200, "session ended", ended=1)
 
 
 def end_other_sessions() -> Response:
     """POST: end every session of the user but this one."""
-    refusal = _require_login()
+    refusal = require_login()
     if refusal:
         return refusal
     state = current_state()
@@ -74,10 +84,10 @@ def end_other_sessions() -> Response:
     ended = state.store.sessions.revoke_user(auth.user["id"], "ended_by_user",
                                              state.authority.now(), keep=auth.lease.session_id)
     state.interface.sync_revocations()
-    return _answer(200, f"{ended} other session(s) ended", ended=ended)
+    return answer(200, f"{ended} other session(s) ended", ended=ended)
 
 
-def _form_value(name: str) -> str:
+def form_value(name: str) -> str:
     data = flask.request.get_json(silent=True) if flask.request.is_json else flask.request.form
     value = (data or {}).get(name)
     if not isinstance(value, str):
@@ -85,7 +95,7 @@ def _form_value(name: str) -> str:
     return value
 
 
-def _answer(status: int, message: str, **extra: object) -> Response:
+def answer(status: int, message: str, **extra: object) -> Response:
     if wants_json() or flask.request.is_json:
         response = flask.jsonify(message=message, **extra)
         response.status_code = status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import flask
 
@@ -20,6 +21,7 @@ class LoginState:
     settings: Settings
     interface: LocalLoginInterface
     providers: dict[str, str] = field(default_factory=dict)  # name -> start endpoint
+    platforms: dict[str, Any] = field(default_factory=dict)  # name -> registry.Provider
 
     @property
     def store(self) -> Store:

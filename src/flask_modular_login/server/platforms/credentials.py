@@ -14,6 +14,9 @@ an error). Its form (see ``credentials.example.json``)::
       }
     }
 
+A provider module of your own (see ``docs/providers.md``) adds its ``NAME`` as
+one more top-level key of the preset form (``{"id": ..., "secret": ...}``).
+
 Every key is optional except the fields of a listed provider (``scopes``
 defaults to ``["openid", "profile"]`` and must contain ``"openid"``). Anything
 else -- broken JSON, an unknown or duplicate key, a missing or wrongly typed
@@ -76,41 +79,56 @@ class Credentials:
     github: OAuthCredentials | None = None
     facebook: OAuthCredentials | None = None
     oidc: Mapping[str, OIDCCredentials] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, OAuthCredentials] = field(default_factory=lambda: MappingProxyType({}))
+    """Credentials of provider modules beyond the three presets, by module ``NAME``."""
+
+    def oauth(self) -> dict[str, OAuthCredentials]:
+        """Every configured OAuth (non-OIDC) provider: the presets, then the extra modules."""
+        presets = {name: getattr(self, name) for name in PRESETS}
+        return {name: c for name, c in {**presets, **self.extra}.items() if c is not None}
 
     def providers(self) -> tuple[str, ...]:
-        """Names of the configured providers: presets, then ``oidc.<name>`` in file order."""
-        presets = tuple(name for name in PRESETS if getattr(self, name) is not None)
-        return presets + tuple(f"oidc.{name}" for name in self.oidc)
+        """Names of the configured providers: OAuth modules, then ``oidc.<name>`` in file order."""
+        return tuple(self.oauth()) + tuple(f"oidc.{name}" for name in self.oidc)
 
 
-def find_credentials(root: str | os.PathLike[str] | None = None) -> Path | None:
-    """``<root>/credentials.json``, else ``<root>/run/credentials.json``, else ``None``.
+def find_credentials(
+    root: str | os.PathLike[str] | None = None, run_dir: str | os.PathLike[str] | None = None
+) -> Path | None:
+    """``<root>/credentials.json``, else ``<run_dir>/credentials.json``, else ``None``.
 
-    ``root`` defaults to the current directory (the project root under ``server.sh``).
+    ``root`` defaults to the current directory (the project root under ``server.sh``),
+    ``run_dir`` to ``<root>/run``.
     """
     base = Path.cwd() if root is None else Path(root)
-    for candidate in (base / FILENAME, base / "run" / FILENAME):
+    run = base / "run" if run_dir is None else Path(run_dir)
+    for candidate in (base / FILENAME, run / FILENAME):
         if candidate.is_file():
             return candidate
     return None
 
 
 def load_credentials(
-    path: str | os.PathLike[str] | None = None, *, root: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str] | None = None,
+    *,
+    root: str | os.PathLike[str] | None = None,
+    run_dir: str | os.PathLike[str] | None = None,
+    modules: tuple[str, ...] = (),
 ) -> Credentials:
     """Read and validate the credentials file.
 
     With ``path``, that file must exist; without it, :func:`find_credentials`
-    looks under ``root`` and a missing file yields an empty :class:`Credentials`.
-    Raises :class:`CredentialsError`.
+    looks under ``root`` and ``run_dir`` and a missing file yields an empty
+    :class:`Credentials`. ``modules`` names the extra provider modules whose
+    keys the file may hold. Raises :class:`CredentialsError`.
     """
     if path is None:
-        found = find_credentials(root)
+        found = find_credentials(root, run_dir)
         if found is None:
             return Credentials()
         path = found
     path = Path(path)
-    return parse_credentials(read_text(path), label=str(path))
+    return parse_credentials(read_text(path), label=str(path), modules=modules)
 
 
 def read_text(path: Path) -> str:
@@ -128,8 +146,14 @@ def read_text(path: Path) -> str:
         raise CredentialsError(f"{path}: is not UTF-8 text") from None
 
 
-def parse_credentials(text: str, *, label: str = FILENAME) -> Credentials:
-    """Validate the JSON ``text`` of a credentials file (pure). Raises :class:`CredentialsError`."""
+def parse_credentials(
+    text: str, *, label: str = FILENAME, modules: tuple[str, ...] = ()
+) -> Credentials:
+    """Validate the JSON ``text`` of a credentials file (pure). Raises :class:`CredentialsError`.
+
+    ``modules`` are the ``NAME``s of extra provider modules, accepted as top-level
+    keys of the preset form.
+    """
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicates)
     except _DuplicateKey as duplicate:
@@ -137,7 +161,8 @@ def parse_credentials(text: str, *, label: str = FILENAME) -> Credentials:
     except json.JSONDecodeError as error:
         message = f"{label}: is not valid JSON ({error.msg}, line {error.lineno})"
         raise CredentialsError(message) from None
-    return _Reader(label).credentials(document)
+    extra = tuple(name for name in modules if name not in PRESETS)
+    return _Reader(label, extra).credentials(document)
 
 
 class _DuplicateKey(Exception):
@@ -160,16 +185,18 @@ class _Reader:
     """Checks one decoded document; every error names ``label`` and the key path."""
 
     label: str
+    modules: tuple[str, ...] = ()
 
     def fail(self, where: str, problem: str) -> CredentialsError:
         subject = where or "the top level"
         return CredentialsError(f"{self.label}: {subject} {problem}")
 
     def credentials(self, document: object) -> Credentials:
-        top = self.object(document, "", required=(), optional=(*PRESETS, "oidc"))
+        top = self.object(document, "", required=(), optional=(*PRESETS, *self.modules, "oidc"))
         presets = {name: self.preset(top[name], name) for name in PRESETS if name in top}
+        extra = {name: self.preset(top[name], name) for name in self.modules if name in top}
         oidc = self.oidc_section(top["oidc"]) if "oidc" in top else {}
-        return Credentials(**presets, oidc=MappingProxyType(oidc))
+        return Credentials(**presets, oidc=MappingProxyType(oidc), extra=MappingProxyType(extra))
 
     def preset(self, value: object, where: str) -> OAuthCredentials:
         fields = self.object(value, where, required=("id", "secret"), optional=())

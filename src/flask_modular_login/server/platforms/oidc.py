@@ -3,20 +3,31 @@
 The login view drives it in two halves; everything between them lives in the
 login service's own session (:meth:`PendingLogin.as_dict`)::
 
-    metadata = fetch_metadata(creds.issuer)              # I/O, cache it per issuer
+    issuers = IssuerCache()                              # one per service: metadata, JWKS
+    metadata = issuers.metadata(creds.issuer)            # I/O the first time
     pending = begin_login(metadata, creds, redirect_uri) # pure; randomness injectable
     # store pending.as_dict() in the session, redirect the browser to pending.url
     ...
     # the browser comes back to redirect_uri?code=...&state=...
-    profile = complete_login(metadata, creds, pending, request.args)   # I/O
+    result = finish_login(metadata, creds, pending, request.args,
+                          jwks=lambda refresh: issuers.jwks(metadata, refresh))   # I/O
+    result.profile                                       # result.token: drop it unless kept
 
-:func:`complete_login` is :func:`parse_callback` (pure: ``state``, RFC 9207
+:func:`finish_login` (and :func:`complete_login`, which returns only the
+profile) is :func:`parse_callback` (pure: ``state``, RFC 9207
 ``iss``, ``error``) + :func:`exchange_code` (I/O: code + PKCE verifier, client
 authenticated by ``client_secret_basic`` or ``client_secret_post``) +
 :func:`fetch_jwks` (I/O) + :func:`validate_id_token` (pure: signature,
 ``alg``, ``iss``, ``aud``/``azp``, ``exp``, ``iat``, ``nonce``) +
 :func:`fetch_userinfo` (I/O, only when the ID token lacks a name or picture)
-+ :func:`profile_from_claims` (pure). Tokens are not returned or kept.
++ :func:`profile_from_claims` (pure). The ID token is never returned or kept;
+the access token is handed back for the caller to drop (or keep, if configured).
+An ID token signed by a key the cached JWKS lacks makes :func:`finish_login`
+ask for the key set once more (the issuer rotated its keys).
+
+Not supported: client authentication by ``private_key_jwt`` (login.gov's only
+method) or ``client_secret_jwt``; only ``client_secret_basic`` and
+``client_secret_post``.
 
 Errors (messages never contain the client secret, the code or a token)::
 
@@ -24,7 +35,7 @@ Errors (messages never contain the client secret, the code or a token)::
     └── OIDCError                oidc_error
         ├── DiscoveryError       oidc_discovery       unreachable, malformed, other issuer
         ├── CallbackError        oidc_callback        wrong state, wrong iss, no code
-        │   └── AuthorizationDenied  oidc_denied      ``error=`` (e.g. consent refused)
+        │   └── AuthorizationDenied  oidc_denied      ``error=`` (also a LoginDenied)
         ├── TokenExchangeError   oidc_token_exchange  code refused (replayed, bad verifier)
         ├── IdTokenError         oidc_id_token        malformed, a claim missing
         │   ├── AlgorithmRefused     oidc_id_token_alg        ``none``, HS*, not announced
@@ -45,6 +56,7 @@ import hmac
 import json
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -56,7 +68,7 @@ import jwt
 import requests
 
 from .credentials import OIDCCredentials, url_problem
-from .profile import Profile, ProviderError, make_profile
+from .profile import LoginDenied, LoginResult, Profile, ProviderError, make_profile
 
 ALLOWED_ALGORITHMS = (
     "RS256",
@@ -104,7 +116,7 @@ class CallbackError(OIDCError):
     code = "oidc_callback"
 
 
-class AuthorizationDenied(CallbackError):
+class AuthorizationDenied(CallbackError, LoginDenied):
     """The provider sent the browser back with ``error=...``; ``error`` holds that code."""
 
     code = "oidc_denied"
@@ -665,6 +677,10 @@ def profile_from_claims(provider: str, claims: Mapping[str, Any]) -> Profile:
     return make_profile(provider, claims.get("sub"), names, claims.get("picture"))
 
 
+KeySource = Callable[[bool], Mapping[str, Any]]
+"""``keys(refresh)``: the issuer's JWKS, fetched anew when ``refresh`` is true."""
+
+
 def complete_login(
     metadata: ProviderMetadata,
     creds: OIDCCredentials,
@@ -680,21 +696,103 @@ def complete_login(
     The caller must drop ``pending`` from the session whatever happens (one try
     per login). Raises an :class:`OIDCError`; tokens are neither returned nor kept.
     """
+    result = finish_login(metadata, creds, pending, params, http=http, timeout=timeout, now=now)
+    return result.profile
+
+
+def finish_login(
+    metadata: ProviderMetadata,
+    creds: OIDCCredentials,
+    pending: PendingLogin,
+    params: Mapping[str, str],
+    *,
+    http: requests.Session | None = None,
+    timeout: float = TIMEOUT,
+    now: float | None = None,
+    jwks: KeySource | None = None,
+) -> LoginResult:
+    """:func:`complete_login`, also handing back the access token (never the ID token).
+
+    ``jwks`` supplies the key set (e.g. :meth:`IssuerCache.jwks`); it is asked
+    once more with ``refresh=True`` when no cached key fits the ID token.
+    Without it, the key set is fetched for this login only.
+    """
     code = parse_callback(params, pending, metadata)
     tokens = exchange_code(metadata, creds, pending, code, http=http, timeout=timeout)
-    jwks = fetch_jwks(metadata, http=http, timeout=timeout)
-    claims = validate_id_token(
-        tokens.id_token,
-        jwks=jwks,
-        metadata=metadata,
-        client_id=creds.id,
-        nonce=pending.nonce,
-        now=now,
-    )
+    keys = jwks or (lambda _refresh: fetch_jwks(metadata, http=http, timeout=timeout))
+    claims = checked_claims(tokens.id_token, metadata, creds.id, pending.nonce, keys, now)
     if tokens.access_token and metadata.userinfo_endpoint and wants_userinfo(claims):
         userinfo = fetch_userinfo(metadata, tokens.access_token, http=http, timeout=timeout)
         claims = merge_userinfo(claims, userinfo)
-    return profile_from_claims(f"oidc.{creds.name}", claims)
+    kept = {"access_token": tokens.access_token} if tokens.access_token else None
+    return LoginResult(profile_from_claims(f"oidc.{creds.name}", claims), kept)
+
+
+def checked_claims(
+    id_token: str,
+    metadata: ProviderMetadata,
+    client_id: str,
+    nonce: str,
+    keys: KeySource,
+    now: float | None,
+) -> dict[str, Any]:
+    """:func:`validate_id_token`, with the key set fetched again once if no key fits."""
+    arguments = {"metadata": metadata, "client_id": client_id, "nonce": nonce, "now": now}
+    try:
+        return validate_id_token(id_token, jwks=keys(False), **arguments)
+    except UnknownKey:
+        return validate_id_token(id_token, jwks=keys(True), **arguments)
+
+
+# ---------------------------------------------------------------- cache
+
+
+class IssuerCache:
+    """Discovery metadata and key sets per issuer, shared by all logins (thread-safe).
+
+    Each is kept for ``ttl`` seconds (by ``clock``); :meth:`jwks` with
+    ``refresh=True`` fetches the key set again at once (an ID token named a key
+    the cached set lacks). A failed fetch is not cached.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+        http: requests.Session | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        self.ttl, self.clock, self.http, self.timeout = ttl, clock, http, timeout
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    def metadata(self, issuer: str) -> ProviderMetadata:
+        """The issuer's discovery metadata. Raises :class:`DiscoveryError`."""
+        return self._get(
+            ("metadata", issuer),
+            False,
+            lambda: fetch_metadata(issuer, http=self.http, timeout=self.timeout),
+        )
+
+    def jwks(self, metadata: ProviderMetadata, refresh: bool = False) -> Mapping[str, Any]:
+        """The issuer's key set. Raises :class:`UnknownKey` if it cannot be fetched."""
+        return self._get(
+            ("jwks", metadata.issuer),
+            refresh,
+            lambda: fetch_jwks(metadata, http=self.http, timeout=self.timeout),
+        )
+
+    def _get(self, key: tuple[str, str], refresh: bool, fetch: Callable[[], Any]) -> Any:
+        now = self.clock()
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None and not refresh and now < cached[0]:
+            return cached[1]
+        value = fetch()
+        with self._lock:
+            self._entries[key] = (now + self.ttl, value)
+        return value
 
 
 # ---------------------------------------------------------------- HTTP

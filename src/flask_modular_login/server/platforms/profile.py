@@ -5,16 +5,21 @@ a stable ``subject`` (the provider's own id for the account; never an e-mail
 address or a login name that can change hands), a display ``name`` and an
 optional ``picture`` URL. Users are keyed by ``(provider, subject)``.
 
+A finished login yields a :class:`LoginResult`: the profile, and the
+provider's token, which the login service drops unless a setting asks to keep it.
+
 Errors raised while turning a provider's answer into a profile::
 
     ProviderError                   provider_error   the provider's answer is unusable
-    └── (provider-specific subclasses, see :mod:`.oidc`)
+    ├── LoginDenied                 login_denied     the user (or provider) refused the login
+    └── (provider-specific subclasses, see :mod:`.oidc` and :mod:`.oauth2`)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 MAX_SUBJECT = 255
@@ -34,6 +39,12 @@ class ProviderError(Exception):
     code = "provider_error"
 
 
+class LoginDenied(ProviderError):
+    """The provider sent the browser back with ``error=`` (a refused consent, say)."""
+
+    code = "login_denied"
+
+
 @dataclass(frozen=True)
 class Profile:
     """A normalised identity: build it with :func:`make_profile`."""
@@ -41,6 +52,18 @@ class Profile:
     subject: str
     name: str
     picture: str | None = None
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What a finished login yields: who the user is, and the provider's token.
+
+    ``token`` (the access token and what came with it, never an ID token) is
+    for the caller to drop, or to keep only when configured to.
+    """
+
+    profile: Profile
+    token: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 def make_profile(

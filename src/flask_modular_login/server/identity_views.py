@@ -1,0 +1,55 @@
+"""Linked accounts: finish linking a provider, and unlink one (never the last).
+
+Linking starts with ``POST /login/identities/link`` (see :mod:`.provider_views`)
+and ends here once the provider vouched for the identity. The sessions page and
+its JSON twin list the linked identities. An identity linked to another user is
+refused, never merged; nothing is matched by e-mail.
+
+    POST /login/identities/unlink   ``provider``, ``subject`` (CSRF)
+"""
+
+from __future__ import annotations
+
+import flask
+from werkzeug.wrappers import Response
+
+from ..store.accounts import AccountError, IdentityTaken, LastIdentity, NoSuchIdentity
+from .errors import message_page
+from .platforms.profile import Profile
+from .session_views import answer, form_value, require_login
+from .state import current_auth, current_state
+
+
+def finish_link(provider: str, user_id: str | None, profile: Profile) -> Response:
+    """Link (provider, subject) to ``user_id``, who must still be the browser's user."""
+    auth = current_auth()
+    if auth.user is None or auth.user["id"] != user_id:
+        return message_page(403, "Linking was started by another login: log in and start again.")
+    state = current_state()
+    try:
+        added = state.store.accounts.link(user_id, provider, profile.subject,
+                                          state.authority.now())
+    except IdentityTaken:
+        return message_page(409, f"This {provider} account belongs to another user, so it was "
+                                 "not linked to yours (accounts are never merged).")
+    except AccountError:
+        return message_page(403, "Your account is gone: log in again.")
+    flask.flash(f"{provider} linked" if added else f"This {provider} account was already linked")
+    return flask.redirect(flask.url_for("login.sessions_page"))
+
+
+def unlink() -> Response:
+    """POST ``provider`` and ``subject``: remove one of the user's identities."""
+    refusal = require_login()
+    if refusal:
+        return refusal
+    provider, subject = form_value("provider"), form_value("subject")
+    user_id = current_auth().user["id"]
+    try:
+        current_state().store.accounts.unlink(user_id, provider, subject)
+    except LastIdentity:
+        return answer(409, "This is the only account you log in with: link another one first.",
+                      error=LastIdentity.code)
+    except NoSuchIdentity:
+        return answer(404, "No such linked account of yours.", error=NoSuchIdentity.code)
+    return answer(200, f"{provider} unlinked", unlinked=1)
