@@ -1,10 +1,14 @@
-"""Throughput of one protected route, side by side: bare Flask, ours, Flask-Login.
+"""The benchmarks, in one command: a protected route (``login``) and access checks (``access``).
 
 Run from the repository root with the project's virtual environment::
 
-    python benchmarks/run.py                 # 7 rounds, 25-40 s in all
-    python benchmarks/run.py --quick         # 3 short rounds, about 8 s
-    python benchmarks/run.py --rounds 11 --clock cpu --check
+    python benchmarks/run.py                 # both suites, about a minute
+    python benchmarks/run.py --quick         # both, shorter (the access suite keeps its size)
+    python benchmarks/run.py --suite login --rounds 11 --clock cpu --check
+    python benchmarks/run.py --suite access --samples 20000
+
+The ``login`` suite measures the throughput of one protected route, side by side:
+bare Flask, ours, Flask-Login.
 
 Every variant serves ``GET /hidden`` -> ``200 "ok"`` through the Flask test
 client (no sockets, no server: what is measured is the framework and the login
@@ -43,6 +47,8 @@ except ModuleNotFoundError as error:  # not installed: fall back to the source t
         raise
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     import flask_modular_login  # noqa: E402
+
+import access as access_suite  # noqa: E402  (benchmarks/access.py)
 
 try:
     import flask_login  # noqa: E402
@@ -321,7 +327,10 @@ def report(variants: list[Variant], rounds: int, requests: int, clock_name: str)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 short rounds, about 8 s")
+    parser.add_argument("--suite", choices=("all", "login", "access"), default="all",
+                        help="which benchmarks to run (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="login: 3 short rounds, about 8 s; access: 1000 checks")
     parser.add_argument("--rounds", type=int, help="rounds (default 7, --quick 3)")
     parser.add_argument("--seconds", type=float,
                         help="time budget of the timed part (default 30, --quick 5)")
@@ -334,9 +343,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="wall: elapsed time (default); cpu: this process's CPU time, "
                              "less disturbed by other processes on a busy machine")
     parser.add_argument("--check", action="store_true",
-                        help=f"exit 1 if ours is below {TARGET:.2f} of bare")
+                        help=f"exit 1 if ours is below {TARGET:.2f} of bare, or an access "
+                             "target is missed")
     parser.add_argument("-q", "--silent", action="store_true", help="no per-round lines")
+    access_suite.add_arguments(parser)
     args = parser.parse_args(argv)
+    status = 0
+    if args.suite in ("all", "login"):
+        status |= run_login(parser, args)
+    if args.suite in ("all", "access"):
+        status |= access_suite.run(args)
+    return status
+
+
+def run_login(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """The ``login`` suite; 1 if ``--check`` and ours misses the target."""
     rounds = args.rounds or (3 if args.quick else 7)
     budget = args.seconds or (5.0 if args.quick else 30.0)
     slices = 4 if args.quick else 8

@@ -6,6 +6,8 @@ service; see the README for the whole picture.
 
 from .client.decorators import LoginBuilder as LoginBuilder
 from .client.local import LocalLoginInterface as LocalLoginInterface
+from .client.namespace import AccessNamespace as AccessNamespace
+from .core.invitations import Grant as Grant
 from .server import LoginBlueprint as LoginBlueprint
 from .server import create_app as create_app
 
@@ -15,6 +17,8 @@ _default_builder = LoginBuilder()
 login_required, login_optional = _default_builder.decorators
 
 __all__ = [
+    "AccessNamespace",
+    "Grant",
     "LocalLoginBuilder",
     "LocalLoginInterface",
     "LoginBlueprint",

@@ -183,3 +183,18 @@ def test_members_of_a_subtree_do_not_leak_prefix_siblings(store):
     store.access.add_member(GroupPath("chatter"), b, NOW)
     store.access.add_member(GroupPath("chat_"), b, NOW)
     assert [m.user_id for m in store.access.members(CHAT, subtree=True)] == [a]
+
+
+def test_grants_tell_until_when_each_answer_stands(store):
+    from flask_modular_login.store.access import Held
+
+    alice = user(store, "alice")
+    store.access.add_member(CHAT / "a", alice, NOW, Grant(expires=NOW + 10))
+    store.access.add_member(CHAT / "b", alice, NOW)
+    store.access.ensure_group(GroupPath("mine"), NOW, owner=("test", "alice"))
+    found = store.access.grants(alice, [CHAT / "a" / "x", CHAT / "b", GroupPath("mine") / "y",
+                                        CHAT / "c"], NOW)
+    assert found == {CHAT / "a" / "x": Held(CHAT / "a", NOW + 10),
+                     CHAT / "b": Held(CHAT / "b", None),
+                     GroupPath("mine") / "y": Held(GroupPath("mine"), None),
+                     CHAT / "c": None}

@@ -15,7 +15,19 @@
 
     login_required(blueprint)    # every route of the blueprint
 
+    @app.route("/chats/<room>")
+    @login_required(kw="user", group=lambda room, user: chat / room)
+    def room(room, user): ...    # user["via"] when the expression uses ``+``
+
 Both decorators of one builder share its configuration (``prefix`` included).
+
+``group=`` takes an access expression or a callable of the route's arguments and
+``user`` returning one (:mod:`flask_modular_login.core.groups`). With
+``login_required`` a logged-out user is bounced to login first; a logged-in one
+who fails the expression gets 403 (a JSON request: 401 ``{"error":
+"access_denied"}``). ``login_optional`` never refuses: the view gets ``user=None``
+unless the user is logged in *and* passes (logged out: the expression is not
+evaluated). Any error while deciding means "not allowed" (see :mod:`.admission`).
 """
 
 from __future__ import annotations
@@ -28,6 +40,9 @@ from urllib.parse import urlencode
 import flask
 from werkzeug.wrappers import Response
 
+from ..core.groups import ExpressionSpec
+from .access import LocalAccess
+from .admission import admit
 from .local import Authentication, LocalLoginInterface
 from .revocations import RevocationsUnavailable
 
@@ -58,6 +73,11 @@ class LoginBuilder:
         return self._interface
 
     @property
+    def access(self) -> LocalAccess:
+        """The interface's access groups: checks and the programmatic API."""
+        return self.interface.access
+
+    @property
     def decorators(self) -> tuple[LoginDecorator, LoginDecorator]:
         """``(login_required, login_optional)`` sharing this builder."""
         return LoginDecorator(self, required=True), LoginDecorator(self, required=False)
@@ -79,6 +99,13 @@ class LoginBuilder:
             return json_error(401, "login_required", "log in first", login=login)
         return flask.redirect(login)
 
+    def deny(self) -> Response:
+        """The answer to a logged-in request that fails the route's group expression:
+        403 (the app's 403 handler renders the page), 401 JSON for API requests."""
+        if wants_json():
+            return json_error(401, "access_denied", "you do not have access to this page")
+        flask.abort(403)
+
 
 class LoginDecorator:
     """``login_required`` or ``login_optional``; usable bare, with options, or on a blueprint."""
@@ -98,25 +125,32 @@ class LoginDecorator:
     @overload
     def __call__(self, target: View) -> View: ...
     @overload
-    def __call__(self, target: flask.Blueprint) -> flask.Blueprint: ...
+    def __call__(self, target: flask.Blueprint, *,
+                 group: ExpressionSpec | None = None) -> flask.Blueprint: ...
     @overload
-    def __call__(self, target: None = None, *, kw: str | None = None) -> Callable[[View], View]: ...
+    def __call__(self, target: None = None, *, kw: str | None = None,
+                 group: ExpressionSpec | None = None) -> Callable[[View], View]: ...
 
-    def __call__(self, target: Any = None, *, kw: str | None = None) -> Any:
+    def __call__(self, target: Any = None, *, kw: str | None = None,
+                 group: ExpressionSpec | None = None) -> Any:
         if isinstance(target, flask.Blueprint):
-            target.before_request(self._guard_blueprint)
+            target.before_request(functools.partial(self._guard_blueprint, group))
             return target
         if callable(target):
-            return self._wrap(target, kw=None)
+            return self._wrap(target, kw=None, group=group)
         if target is not None:
             raise TypeError("login decorators take a view, a blueprint, or keyword options")
-        return lambda view: self._wrap(view, kw=kw)
+        return lambda view: self._wrap(view, kw=kw, group=group)
 
-    def _guard_blueprint(self) -> Response | None:
-        auth = self.builder.authenticate()
-        return self.builder.bounce() if self.required and auth.user is None else None
+    def _guard_blueprint(self, group: ExpressionSpec | None) -> Response | None:
+        try:
+            auth = self.builder.authenticate()
+        except RevocationsUnavailable:
+            return _unavailable()
+        outcome = self._decide(auth, group, flask.request.view_args or {})
+        return outcome if isinstance(outcome, Response) else None
 
-    def _wrap(self, view: View, kw: str | None) -> View:
+    def _wrap(self, view: View, kw: str | None, group: ExpressionSpec | None) -> View:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if kw is not None and kw in kwargs and _called_directly(kw):
@@ -124,14 +158,33 @@ class LoginDecorator:
             try:
                 auth = self.builder.authenticate()
             except RevocationsUnavailable:
-                return json_error(503, "unavailable", "login checks are unavailable, retry")
-            if self.required and auth.user is None:
-                return self.builder.bounce()
+                return _unavailable()
+            user = self._decide(auth, group, kwargs)
+            if isinstance(user, Response):
+                return user
             if kw is not None:
-                kwargs[kw] = auth.user
+                kwargs[kw] = user
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+    def _decide(self, auth: Authentication, group: ExpressionSpec | None,
+                route_args: dict[str, Any]) -> dict[str, Any] | Response | None:
+        """The user the view gets, or the response that refuses the request."""
+        if auth.user is None:
+            return self.builder.bounce() if self.required else None
+        if group is None:
+            return auth.user
+        user = admit(self.builder.interface, group, route_args, auth.user,
+                     where=flask.request.endpoint or flask.request.path)
+        if user is None and self.required:
+            return self.builder.deny()
+        flask.g.user = user
+        return user
+
+
+def _unavailable() -> Response:
+    return json_error(503, "unavailable", "login checks are unavailable, retry")
 
 
 def _called_directly(kw: str) -> bool:

@@ -9,6 +9,7 @@ or clear a bad one.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from ..core.errors import LeaseError, SessionEnded
 from ..core.leases import Lease
 from ..keystore import Keys, load
 from ..store import Store, open_store
+from .access import LocalAccess
 from .revocations import RevocationPoller, RevocationSet
 from .verifier import LeaseVerifier
 
@@ -57,6 +59,22 @@ class LocalLoginInterface:
         self.revocations = RevocationPoller(
             self.store, RevocationSet(), self.settings.lease_seconds,
             self.settings.revocation_poll_seconds, clock)
+        self._access: LocalAccess | None = None
+        self._access_lock = threading.Lock()
+
+    @property
+    def access(self) -> LocalAccess:
+        """Access groups for this process: checks (cached) and the programmatic API.
+
+        Built on first use, so apps that name no groups pay nothing for it.
+        """
+        if self._access is None:
+            with self._access_lock:
+                if self._access is None:
+                    self._access = LocalAccess(
+                        self.store, clock=self.clock,
+                        poll_seconds=self.settings.revocation_poll_seconds)
+        return self._access
 
     def authenticate(self, token: str | None) -> Authentication:
         """Check one cookie value; see :class:`Authentication` for what to do next."""

@@ -144,6 +144,9 @@ class GroupPath(Expression):
         if isinstance(self.segments, str) or not isinstance(self.segments, (tuple, list)):
             raise TypeError("segments must be a tuple of str")
         object.__setattr__(self, "segments", tuple(_check_name(s) for s in self.segments))
+        parts = (self.root, *self.segments)  # kept: checks hash and compare paths a lot
+        object.__setattr__(self, "_parts", parts)
+        object.__setattr__(self, "_hash", hash(parts))
 
     @classmethod
     def parse(cls, text: str) -> GroupPath:
@@ -155,7 +158,7 @@ class GroupPath(Expression):
 
     @property
     def parts(self) -> tuple[str, ...]:
-        return (self.root, *self.segments)
+        return self._parts  # type: ignore[attr-defined, no-any-return]
 
     @property
     def parent(self) -> GroupPath | None:
@@ -173,10 +176,10 @@ class GroupPath(Expression):
         return other.parts[: len(self.parts)] == self.parts
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GroupPath) and other.parts == self.parts
+        return isinstance(other, GroupPath) and other._parts == self._parts  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(self.parts)
+        return self._hash  # type: ignore[attr-defined, no-any-return]
 
     def __str__(self) -> str:
         return SEPARATOR.join(self.parts)
@@ -186,6 +189,9 @@ class GroupPath(Expression):
 
     def walk(self) -> Iterator[GroupPath]:
         yield self
+
+    def leaves(self) -> tuple[GroupPath, ...]:
+        return (self,)
 
     def decide(self, found: Found) -> bool:
         return found[self] is not None

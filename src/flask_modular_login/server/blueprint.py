@@ -13,7 +13,7 @@ from ..config import load_settings
 from ..keystore import ensure_private_dir
 from ..keystore import load as load_keys
 from ..store import open_store
-from . import csrf, errors, pages, provider_views, session_views
+from . import access_routes, csrf, errors, pages, provider_views, session_views
 from .platforms import test as test_platform
 from .platforms.registry import load_providers
 from .state import EXTENSION, LoginState
@@ -79,4 +79,5 @@ def _make_blueprint() -> flask.Blueprint:
     ]
     for rule, view, methods in rules:
         blueprint.add_url_rule(rule, view.__name__, view, methods=methods)
+    access_routes.register(blueprint)  # invitations: /access/... (docs/invitations.md)
     return blueprint

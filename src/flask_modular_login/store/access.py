@@ -27,11 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
+    Float,
     and_,
+    bindparam,
+    cast,
     delete,
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -78,6 +82,14 @@ class IssuedInvite:
 
 
 @dataclass(frozen=True)
+class Held:
+    """Access to ``group`` and everything below it, until ``until`` (None: no end)."""
+
+    group: GroupPath
+    until: float | None
+
+
+@dataclass(frozen=True)
 class AccessEvent:
     cursor: int
     user_id: str
@@ -100,17 +112,20 @@ class AccessStore:
     # ------------------------------------------------------------ groups
 
     def ensure_group(self, path: GroupPath, now: int,
-                     owner: tuple[str, str] | None = None) -> None:
-        """Make ``path`` and its ancestors exist; ``owner`` (provider, subject) owns the root."""
+                     owner: tuple[str, str] | None = None) -> bool:
+        """Make ``path`` and its ancestors exist; idempotent and race-safe.
+
+        ``owner`` (provider, subject) becomes the owner of the root if the root has
+        none yet: the first claim wins, and a later one naming another identity
+        changes nothing. Returns whether ``owner`` owns the root afterwards (True
+        when no owner is given).
+        """
         with self._store.write() as conn:
             _insert_ignore(conn, access_groups, [
                 {"path": str(p), "root": path.root,
                  "parent": str(p.parent) if p.parent else None, "created_at": now}
                 for p in path.ancestors()])
-            if owner is not None:
-                provider, subject = owner
-                _insert_ignore(conn, group_owners, [{"group_path": str(path.ancestors()[0]),
-                                                     "provider": provider, "subject": subject}])
+            return owner is None or _claim(conn, path.ancestors()[0], owner)
 
     def owners(self, path: GroupPath) -> list[tuple[str, str]]:
         with self._store.read() as conn:
@@ -126,10 +141,22 @@ class AccessStore:
 
         One query for all the paths of an expression.
         """
-        wanted = {str(a) for path in paths for a in path.ancestors()}
+        return {path: held.group if held else None
+                for path, held in self.grants(user_id, paths, now).items()}
+
+    def grants(self, user_id: str, paths: Sequence[GroupPath],
+               now: float) -> dict[GroupPath, Held | None]:
+        """:meth:`memberships` with how long each answer stands: for each path, the nearest
+        group at or above it the user may enter and until when, or None. One query.
+
+        A cache may keep a :class:`Held` until its ``until``; what changes sooner
+        (added, removed, joined) is announced in ``access_events``.
+        """
+        chains = {path: _ancestor_keys(path) for path in paths}
+        wanted = {key for chain in chains.values() for key in chain}
         with self._store.read() as conn:
             held = _held_paths(conn, user_id, wanted, now)
-        return {path: _nearest(path, held) for path in paths}
+        return {path: _nearest(path, chain, held) for path, chain in chains.items()}
 
     def holding(self, user_id: str, path: GroupPath, now: float) -> Membership | None:
         """The user's nearest active membership at or above ``path`` (owners included)."""
@@ -246,6 +273,27 @@ class AccessStore:
         except IntegrityError:
             raise rules.AlreadyMember("you already joined through this invite") from None
 
+    # ------------------------------------------------------------ for the invitation views
+
+    def owned_groups(self, user_id: str) -> list[GroupPath]:
+        """The roots owned by one of the user's identities (they hold :meth:`Grant.owner`)."""
+        with self._store.read() as conn:
+            rows = conn.execute(
+                select(group_owners.c.group_path)
+                .join(identities, and_(identities.c.provider == group_owners.c.provider,
+                                       identities.c.subject == group_owners.c.subject))
+                .where(identities.c.user_id == user_id)
+                .order_by(group_owners.c.group_path)).scalars()
+            return [GroupPath.parse(path) for path in dict.fromkeys(rows)]
+
+    def redeem_by_id(self, invite_id: str, user_id: str, now: int) -> Membership:
+        """:meth:`redeem` for an invite found by id (a rate-limited short code), not by code."""
+        try:
+            with self._store.write() as conn:
+                return _redeem(conn, invite_id, user_id, now)
+        except IntegrityError:
+            raise rules.AlreadyMember("you already joined through this invite") from None
+
     # ------------------------------------------------------------ events
 
     def events_after(self, cursor: int, limit: int = 10_000) -> list[AccessEvent]:
@@ -264,23 +312,62 @@ class AccessStore:
 
 
 def _held_paths(conn: Connection, user_id: str, wanted: Iterable[str],
-                now: float) -> set[str]:
-    wanted = list(wanted)
-    member = select(memberships.c.group_path.label("path")).where(
+                now: float) -> dict[str, float | None]:
+    """Groups among ``wanted`` the user holds now, each with the end of its access."""
+    held: dict[str, float | None] = {}
+    rows = conn.execute(_HELD, {"user_id": user_id, "wanted": list(wanted), "now": now})
+    for path, until in rows:
+        before = held.get(path, 0.0)
+        held[path] = None if before is None or until is None else max(before, until)
+    return held
+
+
+def _held_query() -> Any:
+    """Built once (compiled once, cached): the membership check is the hot query."""
+    user_id, now = bindparam("user_id"), bindparam("now")
+    wanted = bindparam("wanted", expanding=True)
+    member = select(memberships.c.group_path.label("path"),
+                    memberships.c.expires.label("until")).where(
         memberships.c.user_id == user_id, memberships.c.group_path.in_(wanted),
         or_(memberships.c.expires.is_(None), memberships.c.expires > now))
-    owned = (select(group_owners.c.group_path.label("path"))
+    owned = (select(group_owners.c.group_path.label("path"), cast(null(), Float).label("until"))
              .join(identities, and_(identities.c.provider == group_owners.c.provider,
                                     identities.c.subject == group_owners.c.subject))
              .where(identities.c.user_id == user_id, group_owners.c.group_path.in_(wanted)))
-    return {row.path for row in conn.execute(union_all(member, owned))}
+    return union_all(member, owned)
 
 
-def _nearest(path: GroupPath, held: set[str]) -> GroupPath | None:
-    for ancestor in reversed(path.ancestors()):
-        if str(ancestor) in held:
-            return ancestor
+_HELD = _held_query()
+
+
+def _ancestor_keys(path: GroupPath) -> list[str]:
+    """``str`` of every ancestor of ``path``, root first (without building GroupPaths)."""
+    keys = [path.root]
+    for segment in path.segments:
+        keys.append(f"{keys[-1]}/{segment}")
+    return keys
+
+
+def _nearest(path: GroupPath, chain: list[str],
+             held: dict[str, float | None]) -> Held | None:
+    for depth in range(len(chain) - 1, -1, -1):
+        if chain[depth] in held:
+            return Held(GroupPath(path.root, path.segments[:depth]), held[chain[depth]])
     return None
+
+
+def _claim(conn: Connection, root: GroupPath, owner: tuple[str, str]) -> bool:
+    """Make ``owner`` the owner of ``root`` unless it has one; whether ``owner`` owns it."""
+    conn.execute(select(access_groups.c.path).where(access_groups.c.path == str(root))
+                 .with_for_update())  # PostgreSQL: one claim at a time (SQLite: BEGIN IMMEDIATE)
+    current = {(row.provider, row.subject) for row in conn.execute(
+        select(group_owners.c.provider, group_owners.c.subject)
+        .where(group_owners.c.group_path == str(root)))}
+    if not current:
+        provider, subject = owner
+        conn.execute(insert(group_owners).values(group_path=str(root), provider=provider,
+                                                 subject=subject))
+    return not current or tuple(owner) in current
 
 
 def _holding(conn: Connection, user_id: str, path: GroupPath, now: float) -> Membership | None:

@@ -1,0 +1,127 @@
+"""``LocalAccess``: access groups for one client process (``interface.access``).
+
+Two jobs, one object:
+
+* **checks**: :meth:`LocalAccess.evaluate` decides an expression for a user
+  against the cached oracle (:mod:`.memberships`), after reading new access
+  events if the poll interval is over (:mod:`.access_events`) and making any
+  namespace the expression names exist (:mod:`.namespace`) the first time. The
+  decision itself is cached too, for as long as every answer it rests on, and
+  dropped with them;
+* **the programmatic API** for apps that grant access themselves:
+  :meth:`~LocalAccess.ensure`, :meth:`~LocalAccess.add_member`,
+  :meth:`~LocalAccess.remove_member`, :meth:`~LocalAccess.members`,
+  :meth:`~LocalAccess.invites`. A change made here is seen at once by this
+  process's checks, and by other processes within their poll interval.
+
+Every exception from :meth:`~LocalAccess.evaluate` means "not allowed".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from ..core.groups import Evaluation, Expression, GroupPath, evaluate
+from ..core.invitations import Grant, Membership
+from ..store import Store
+from ..store.access import Invite
+from .access_events import AccessEventPoller
+from .membership_cache import DECISION, InProcessMembershipCache, MembershipCache
+from .memberships import CachedMemberships, Found
+from .namespace import OwnedPath
+
+logger = logging.getLogger("flask_modular_login.access")
+
+
+class LocalAccess:
+    """Checks and grants against the store of this machine, cached in this process."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time,
+                 poll_seconds: float = 0.25, cache: MembershipCache | None = None) -> None:
+        self._store = store
+        self._clock = clock
+        self.cache: MembershipCache = cache or InProcessMembershipCache()
+        self.events = AccessEventPoller(store.access, self.cache, poll_seconds, clock)
+        self.oracle = CachedMemberships(store.access, self.cache, clock)
+        self._ensured: set[tuple[str, ...]] = set()
+
+    # ------------------------------------------------------------ checks
+
+    def evaluate(self, expr: Expression, user_id: str) -> Evaluation:
+        """Decide ``expr`` for ``user_id``. Raises on any failure: treat that as "not allowed".
+
+        The result may be shared with other calls: do not change its ``via``.
+        """
+        now = self._clock()
+        self.events.refresh(now)
+        self._ensure_namespaces(expr.walk())
+        key = (DECISION, expr)
+        cached = self.cache.get(user_id, key, now)
+        if cached is not None:
+            return cached[0]  # type: ignore[return-value]
+        epoch = self.cache.epoch
+        bounded = _Bounded(self.oracle)
+        outcome = evaluate(expr, user_id, bounded)
+        self.cache.put(user_id, key, outcome, bounded.until, epoch)
+        return outcome
+
+    def _ensure_namespaces(self, paths: Iterable[GroupPath]) -> None:
+        for path in paths:
+            owner = getattr(path, "owner", None)
+            if owner is not None and (path.root, *owner) not in self._ensured:
+                self._ensure(GroupPath(path.root), owner)
+
+    def _ensure(self, path: GroupPath, owner: tuple[str, str] | None) -> bool:
+        owns = self._store.access.ensure_group(path, int(self._clock()), owner)
+        if owner is not None:
+            self._ensured.add((path.root, *owner))
+            self.cache.clear()  # a new owner may see what was cached as refused
+            if not owns:
+                logger.warning("group %r belongs to another identity: %s:%s is no owner",
+                               path.root, *owner)
+        return owns
+
+    # ------------------------------------------------------------ the programmatic API
+
+    def ensure(self, path: GroupPath) -> bool:
+        """Make ``path`` and its ancestors exist. For a path made from an
+        :class:`~.namespace.AccessNamespace`, the root gets the namespace's owner unless
+        another identity owned it first; returns whether the namespace's owner owns it."""
+        return self._ensure(path, path.owner if isinstance(path, OwnedPath) else None)
+
+    def add_member(self, path: GroupPath, user_id: str, grant: Grant | None = None) -> None:
+        """Give ``user_id`` ``grant`` on ``path`` (default: access without the right to
+        share, no end), replacing any membership they had exactly there."""
+        self.ensure(path)
+        self._store.access.add_member(path, user_id, int(self._clock()), grant)
+        self.cache.forget(user_id)
+
+    def remove_member(self, path: GroupPath, user_id: str) -> bool:
+        """End ``user_id``'s membership exactly on ``path``; False if there was none.
+        Access they hold through a group above ``path`` stays."""
+        removed = self._store.access.remove_member(path, user_id, int(self._clock()))
+        self.cache.forget(user_id)
+        return removed
+
+    def members(self, path: GroupPath, subtree: bool = False) -> list[Membership]:
+        """Memberships stored on ``path`` (with ``subtree``, also on groups below it);
+        owners are not memberships: see ``store.access.owners``."""
+        return self._store.access.members(path, subtree)
+
+    def invites(self, path: GroupPath, subtree: bool = False) -> list[Invite]:
+        """Invites to ``path`` (with ``subtree``, also to groups below it), revoked ones too."""
+        return self._store.access.invites_for(path, subtree)
+
+
+class _Bounded:
+    """The oracle for one evaluation; remembers until when its answers stand."""
+
+    def __init__(self, oracle: CachedMemberships) -> None:
+        self._oracle = oracle
+        self.until = 0.0
+
+    def memberships(self, user_id: str, paths: Sequence[GroupPath]) -> Found:
+        found, self.until = self._oracle.answers(user_id, paths)
+        return found

@@ -1,0 +1,168 @@
+"""Accepting an invite: by its link (``/access/accept/<code>``, what the QR code carries) or
+by its short code (``/access/view/code``, rate limited per user and per IP).
+
+GET shows what the invite would grant, or refuses now with the error redeeming
+would raise (a revoked invite answers 410). POST joins atomically
+(:meth:`AccessStore.redeem`), then goes to the invite's redirect, checked again
+against the allowlist, or to the user's groups page. An invite that asks for
+confirmation needs ``confirmed`` in the POST (the page's Join button sends it);
+otherwise the page submits itself, so following a link is enough to join.
+
+The short-code limiters live in ``app.extensions`` and count per process
+(:mod:`.ratelimit`): every attempt counts, found or not.
+"""
+
+from __future__ import annotations
+
+import re
+
+import flask
+from werkzeug.wrappers import Response
+
+from ..core.invitations import Membership
+from ..store.access import SHORT_ALPHABET, SHORT_LENGTH, Invite, InviteNotFound
+from . import access_rights, login_flow
+from .access_answers import Refusal, done, grant_dict, json_wanted, refusing, user_id
+from .csrf import csrf_token
+from .invite_form import Body, flag, read_body
+from .ratelimit import RateLimiter, retry_header
+from .state import current_state
+
+CODE = re.compile(r"[A-Za-z0-9_-]{16,64}", re.ASCII)
+SHORT_CODE = re.compile(f"[{SHORT_ALPHABET}]{{{SHORT_LENGTH}}}", re.ASCII)
+ACCEPT_FIELDS = frozenset({"confirmed"})
+CODE_FIELDS = frozenset({"code", "join", "confirmed"})
+USER_LIMIT = (10, 600)  # short-code attempts per user per 10 minutes (per process)
+IP_LIMIT = (30, 600)  # ... per client IP
+LIMITERS = "flask_modular_login.short_code_limiters"
+
+
+@refusing
+def accept_page(code: str) -> Response | str:
+    """GET: what the invite grants, and the Join form."""
+    invite = _invite_by_code(code)
+    return _preview(invite, flask.url_for("login.accept_invite", code=code), {})
+
+
+@refusing
+def accept_invite(code: str) -> Response:
+    """POST: join the invite's group."""
+    body = read_body(ACCEPT_FIELDS)
+    invite = _invite_by_code(code)
+    _check_confirmed(invite, body)
+    state = current_state()
+    joined = state.store.access.redeem(code, user_id(), state.authority.now())
+    return _joined(invite, joined)
+
+
+@refusing
+def code_page() -> str:
+    """GET: the form to type a short code into."""
+    return flask.render_template("login/access_code.html", csrf_token=csrf_token())
+
+
+@refusing
+def enter_code() -> Response | str:
+    """POST ``code``: show the invite; with ``join``, join it. Each POST counts."""
+    body = read_body(CODE_FIELDS)
+    short = _short_code(body)
+    _spend_attempt()
+    invite = _invite_by_short_code(short)
+    if not _given(body, "join"):
+        return _preview(invite, flask.url_for("login.enter_code"), {"code": short, "join": "yes"})
+    _check_confirmed(invite, body)
+    state = current_state()
+    joined = state.store.access.redeem_by_id(invite.id, user_id(), state.authority.now())
+    return _joined(invite, joined)
+
+
+# -- parse ---------------------------------------------------------------------------------
+
+
+def _short_code(body: Body) -> str:
+    raw = body.required("code")
+    short = raw.replace("-", "").replace(" ", "").upper() if isinstance(raw, str) else ""
+    if not SHORT_CODE.fullmatch(short):
+        raise Refusal(400, "bad_request", f"code: must be {SHORT_LENGTH} letters and digits",
+                      field="code")
+    return short
+
+
+def _given(body: Body, name: str) -> bool:
+    """Whether the flag ``name`` is present and on."""
+    value = body.get(name)
+    return value is not None and flag(name, value, body.json)
+
+
+def _check_confirmed(invite: Invite, body: Body) -> None:
+    if not invite.terms.confirm:
+        return
+    if not _given(body, "confirmed"):
+        raise Refusal(400, "confirmation_required",
+                      "this invite asks you to confirm: press Join (JSON: confirmed: true)",
+                      field="confirmed")
+
+
+# -- decide --------------------------------------------------------------------------------
+
+
+def _invite_by_code(code: str) -> Invite:
+    invite = current_state().store.access.invite(code) if CODE.fullmatch(code) else None
+    if invite is None:
+        raise InviteNotFound("no such invite: check the link")
+    return invite
+
+
+def _invite_by_short_code(short: str) -> Invite:
+    access = current_state().store.access
+    invite_id = access.invite_id_for_short_code(short)
+    invite = access.invite_by_id(invite_id) if invite_id else None
+    if invite is None:
+        raise InviteNotFound("no invite has this code")
+    return invite
+
+
+def _limiters() -> tuple[RateLimiter, RateLimiter]:
+    extensions = flask.current_app.extensions
+    if LIMITERS not in extensions:
+        clock = current_state().authority.clock
+        extensions.setdefault(LIMITERS, (RateLimiter(*USER_LIMIT, clock=clock),
+                                          RateLimiter(*IP_LIMIT, clock=clock)))
+    return extensions[LIMITERS]
+
+
+def _spend_attempt() -> None:
+    """Count one short-code attempt for the user and for the IP; 429 past either limit."""
+    per_user, per_ip = _limiters()
+    for limiter, key in ((per_user, user_id()), (per_ip, flask.request.remote_addr or "?")):
+        wait = limiter.hit(key)
+        if wait is not None:
+            raise Refusal(429, "rate_limited", "too many codes tried: wait a few minutes",
+                          retry_after=int(retry_header(wait)))
+
+
+# -- answer --------------------------------------------------------------------------------
+
+
+def _preview(invite: Invite, action: str, hidden: dict[str, str]) -> Response | str:
+    state = current_state()
+    grant = access_rights.preview(state.store.access, invite, user_id(), state.authority.now())
+    inviter = state.store.accounts.get(invite.terms.inviter_id)
+    data = {"group": str(invite.terms.group), "grant": grant_dict(grant),
+            "inviter": inviter.name if inviter else None, "confirm": invite.terms.confirm,
+            "redirect": login_flow.checked_next(invite.terms.redirect), "action": action,
+            "fields": hidden, "csrf_token": csrf_token()}
+    if json_wanted():
+        response = flask.jsonify(data)
+    else:
+        response = flask.make_response(flask.render_template("login/access_accept.html", **data))
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
+
+
+def _joined(invite: Invite, joined: Membership) -> Response:
+    destination = (login_flow.checked_next(invite.terms.redirect)
+                   or flask.url_for("login.groups_page"))
+    return done(f"You joined {joined.group}.", destination, joined=str(joined.group),
+                grant=grant_dict(joined.grant), redirect=destination)

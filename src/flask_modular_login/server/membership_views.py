@@ -1,0 +1,26 @@
+"""The user's access (``/access/view/groups``, JSON twin ``/access/groups``): every group
+they hold, with its limits. Where accepting an invite without a redirect lands.
+"""
+
+from __future__ import annotations
+
+import flask
+from werkzeug.wrappers import Response
+
+from ..core.invitations import Grant
+from .access_answers import grant_dict, json_wanted, refusing, user_id
+from .state import current_state
+
+
+@refusing
+def groups_page() -> Response | str:
+    state = current_state()
+    access, me, now = state.store.access, user_id(), state.authority.now()
+    owned = [(path, Grant.owner(), True) for path in access.owned_groups(me)]
+    joined = [(m.group, m.grant, False) for m in access.memberships_of(me)]
+    groups = [{"group": str(group), "grant": grant_dict(grant), "owner": owner,
+               "active": grant.active(now), "can_invite": grant.can_invite}
+              for group, grant, owner in owned + joined]
+    if json_wanted():
+        return flask.jsonify(groups=groups)
+    return flask.render_template("login/access_groups.html", groups=groups)

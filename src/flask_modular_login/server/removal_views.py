@@ -1,0 +1,122 @@
+"""Taking access back: remove members (``/access/view/remove``) and renege invites
+(``/access/view/renege``), with JSON twins.
+
+Lists show only what :mod:`.access_rights` allows; a POST checks the object again
+and answers 404 ("nothing of that kind that you may change") both when it does
+not exist and when it lies outside the user's rights, so crafted ids learn
+nothing (SECURITY.md 10).
+"""
+
+from __future__ import annotations
+
+import re
+
+import flask
+from werkzeug.wrappers import Response
+
+from ..core.groups import GroupPath
+from ..core.invitations import Membership
+from ..store.access import Invite
+from . import access_rights
+from .access_answers import Refusal, done, grant_dict, json_wanted, refusing, user_id
+from .csrf import csrf_token
+from .invite_form import group_path, pattern, read_body
+from .state import current_state
+
+USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+INVITE_ID = re.compile(r"[0-9a-f]{64}", re.ASCII)
+REMOVE_FIELDS = frozenset({"group", "user"})
+RENEGE_FIELDS = frozenset({"invite"})
+
+
+@refusing
+def remove_page() -> Response | str:
+    """GET: the memberships the user may end (their own: leave)."""
+    state = current_state()
+    me = user_id()
+    members = access_rights.removable(state.store.access, me, state.authority.now())
+    listing = {"members": [_member(m, me) for m in members], "csrf_token": csrf_token()}
+    if json_wanted():
+        return flask.jsonify(listing)
+    return flask.render_template("login/access_remove.html", **listing)
+
+
+@refusing
+def remove_member() -> Response:
+    """POST ``group``, ``user``: end that membership, if the user's rights cover it."""
+    body = read_body(REMOVE_FIELDS)
+    group = group_path("group", body.required("group"))
+    target = pattern("user", body.required("user"), USER_ID, "a user id")
+    _check_removable(group, target)
+    state = current_state()
+    state.store.access.remove_member(group, target, state.authority.now())
+    message = "You left." if target == user_id() else "Member removed."
+    return done(message, flask.url_for("login.remove_page"), removed={"group": str(group),
+                                                                         "user": target})
+
+
+@refusing
+def renege_page() -> Response | str:
+    """GET: the live invites the user may revoke (their own, and those of people they may
+    remove)."""
+    state = current_state()
+    me = user_id()
+    invites = access_rights.revocable(state.store.access, me, state.authority.now())
+    listing = {"invites": [_invite(i, me) for i in invites], "csrf_token": csrf_token()}
+    if json_wanted():
+        return flask.jsonify(listing)
+    return flask.render_template("login/access_renege.html", **listing)
+
+
+@refusing
+def renege_invite() -> Response:
+    """POST ``invite`` (an id from the list): revoke it; its link, short code and QR die."""
+    body = read_body(RENEGE_FIELDS)
+    invite_id = pattern("invite", body.required("invite"), INVITE_ID, "an invite id")
+    _check_revocable(invite_id)
+    state = current_state()
+    if not state.store.access.revoke_invite(invite_id, state.authority.now()):
+        raise Refusal(409, "already_revoked", "this invite was already revoked")
+    return done("Invite revoked: its link, short code and QR code no longer work.",
+                flask.url_for("login.renege_page"), revoked=invite_id)
+
+
+def _check_removable(group: GroupPath, target_id: str) -> None:
+    state = current_state()
+    access = state.store.access
+    target = access.membership(target_id, group)
+    mine = access_rights.holdings(access, user_id())
+    if target is None or not access_rights.may_remove(mine, target, state.authority.now()):
+        raise Refusal(404, "not_found", "no such membership that you may remove")
+
+
+def _check_revocable(invite_id: str) -> None:
+    state = current_state()
+    access = state.store.access
+    me = user_id()
+    invite = access.invite_by_id(invite_id)
+    mine = access_rights.holdings(access, me)
+    if invite is None or not access_rights.may_renege(access, me, mine, invite,
+                                                       state.authority.now()):
+        raise Refusal(404, "not_found", "no such invite that you may revoke")
+
+
+def _name(user: str) -> str | None:
+    found = current_state().store.accounts.get(user)
+    return found.name if found else None
+
+
+def _member(membership: Membership, me: str) -> dict:
+    return {"group": str(membership.group), "user": membership.user_id,
+            "name": _name(membership.user_id), "you": membership.user_id == me,
+            "grant": grant_dict(membership.grant), "invited_by": list(membership.inviters[:1])}
+
+
+def _invite(invite: Invite, me: str) -> dict:
+    terms, now = invite.terms, current_state().authority.now()
+    used_up = terms.accepts is not None and invite.state.uses >= terms.accepts
+    status = "expired" if now >= terms.accept_by else "used_up" if used_up else "open"
+    return {"invite": invite.id, "group": str(terms.group), "inviter": terms.inviter_id,
+            "inviter_name": _name(terms.inviter_id), "yours": terms.inviter_id == me,
+            "uses": invite.state.uses, "accepts": terms.accepts, "accept_by": terms.accept_by,
+            "created_at": invite.created_at, "status": status}
