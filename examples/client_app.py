@@ -12,10 +12,14 @@ import os
 
 import flask
 
-from flask_modular_login import login_optional, login_required
+from flask_modular_login import AccessNamespace, login_optional, login_required
 
 app = flask.Flask(__name__)
 login_required.prefix = os.environ.get("LOGIN_SERVICE", "//localhost:8000")
+
+# Owned by whoever logs in with the test provider as "127.0.0.1" (its default name).
+group = AccessNamespace("test_group", ownership_method="test", owner_id="127.0.0.1")
+chat = AccessNamespace("chat", ownership_method="test", owner_id="127.0.0.1")
 
 
 @app.route("/user_info/<kind>")
@@ -34,6 +38,19 @@ def profile(user=None):
 @login_required
 def hidden():
     return {"hello": flask.g.user["name"]}
+
+
+@app.route("/access_profile")
+@login_required(kw="user", group=group)
+def access_profile(user):
+    return {"id": user["id"], "name": user["name"]}
+
+
+@app.route("/chats/<DMing>/images/<img>")
+@login_required(kw="user", group=lambda DMing, img, user:
+                ~(chat / DMing / "blocked") & (chat / DMing / user["id"] / img / "read_access"))
+def image(DMing, img, user):
+    return {"chat": DMing, "image": img, "viewer": user["name"]}
 
 
 private = flask.Blueprint("private", __name__, url_prefix="/private")

@@ -81,3 +81,13 @@ def _seconds_until_rejected(client: str, cookie: str) -> float:
             return time.monotonic() - start
         time.sleep(0.05)
     pytest.fail("the client still accepts an ended session after 3 s")
+
+
+def test_access_groups_across_processes(deployment):
+    service, client = deployment
+    owner = browser_login(service, client, "127.0.0.1")
+    assert owner.get(f"{client}/access_profile").json()["name"] == "127.0.0.1"
+    stranger = browser_login(service, client, "stranger")
+    refused = stranger.get(f"{client}/access_profile", headers={"Accept": "application/json"})
+    assert refused.status_code == 401 and refused.json()["error"] == "access_denied"
+    assert stranger.get(f"{client}/access_profile").status_code == 403
