@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from flask_modular_login.server.platforms import facebook, github, google, oauth2
+from flask_modular_login.server.platforms.authorization_code import code_challenge
 from flask_modular_login.server.platforms.credentials import OAuthCredentials
-from flask_modular_login.server.platforms.oidc import code_challenge
 from flask_modular_login.server.platforms.profile import LoginDenied, ProviderError
 
 CREDS = OAuthCredentials("the-client", "the-secret")

@@ -18,7 +18,8 @@ session::
     result = complete_login(provider, pending, request.args)  # I/O: token, then profile
     result.profile                                            # result.token: drop unless kept
 
-Errors (messages never contain the client secret, the code or a token)::
+Errors (messages never contain the client secret, the code or a token); the
+callback and token errors are also the shapes of :mod:`.authorization_code`::
 
     ProviderError                     provider_error          (from .profile)
     └── OAuth2Error                   oauth2_error
@@ -30,7 +31,6 @@ Errors (messages never contain the client secret, the code or a token)::
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
 from collections.abc import Callable, Mapping
@@ -43,9 +43,19 @@ import requests
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from oauthlib.oauth2 import OAuth2Error as OAuthlibError
 
+from . import authorization_code
+from .authorization_code import (
+    ERROR_CODE,
+    MAX_BODY,
+    TIMEOUT,
+    add_query,
+    callback_code,
+    check_state,
+    code_challenge,
+    read_limited,
+)
 from .credentials import OAuthCredentials
-from .oidc import ERROR_CODE, MAX_BODY, TIMEOUT, add_query, code_challenge, read_limited
-from .profile import LoginDenied, LoginResult, Profile, ProviderError
+from .profile import LoginResult, Profile, ProviderError
 
 DROPPED_TOKEN_FIELDS = frozenset({"id_token"})
 """Never handed back: an ID token is large and says nothing the profile does not."""
@@ -55,28 +65,20 @@ class OAuth2Error(ProviderError):
     code = "oauth2_error"
 
 
-class CallbackError(OAuth2Error):
+class CallbackError(OAuth2Error, authorization_code.CallbackError):
     code = "oauth2_callback"
 
 
-class AuthorizationDenied(CallbackError, LoginDenied):
+class AuthorizationDenied(CallbackError, authorization_code.AuthorizationDenied):
     """The provider sent the browser back with ``error=...``; ``error`` holds that code."""
 
     code = "oauth2_denied"
 
-    def __init__(self, message: str, error: str) -> None:
-        super().__init__(message)
-        self.error = error
 
-
-class TokenExchangeError(OAuth2Error):
+class TokenExchangeError(OAuth2Error, authorization_code.TokenExchangeError):
     """The token endpoint refused or could not be reached; ``error`` is its OAuth code."""
 
     code = "oauth2_token_exchange"
-
-    def __init__(self, message: str, error: str | None = None) -> None:
-        super().__init__(message)
-        self.error = error
 
 
 class ProfileError(OAuth2Error):
@@ -179,19 +181,8 @@ def parse_callback(params: Mapping[str, str], pending: PendingAuthorization) -> 
     Raises :class:`CallbackError`, or :class:`AuthorizationDenied` when the
     provider reports an error (a refused consent is ``access_denied``).
     """
-    state = params.get("state")
-    if not isinstance(state, str) or not hmac.compare_digest(
-        state.encode(), pending.state.encode()
-    ):
-        raise CallbackError("the callback's state does not match this browser's login")
-    error = params.get("error")
-    if error is not None:
-        shown = error if ERROR_CODE.fullmatch(error) else "unknown"
-        raise AuthorizationDenied(f"the provider refused the login ({shown})", shown)
-    code = params.get("code")
-    if not isinstance(code, str) or not code:
-        raise CallbackError("the callback carries no code")
-    return code
+    check_state(params, pending.state, CallbackError)
+    return callback_code(params, CallbackError, AuthorizationDenied)
 
 
 # ---------------------------------------------------------------- token and profile

@@ -12,7 +12,8 @@ Errors raised while turning a provider's answer into a profile::
 
     ProviderError                   provider_error   the provider's answer is unusable
     ├── LoginDenied                 login_denied     the user (or provider) refused the login
-    └── (provider-specific subclasses, see :mod:`.oidc` and :mod:`.oauth2`)
+    └── (provider-specific subclasses, see :mod:`.oidc` and :mod:`.oauth2`;
+         the shapes both share are in :mod:`.authorization_code`)
 """
 
 from __future__ import annotations
