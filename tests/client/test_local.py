@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from flask_modular_login.client.revocations import RevocationsUnavailable
 from flask_modular_login.core import leases
-
-
-@pytest.fixture
-def queries(interface):
-    """Statements the interface's store runs, as a list that grows."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(interface.store.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(interface.store.engine, "before_cursor_execute", record)
 
 
 def test_a_valid_lease_costs_no_database_query_and_one_signature_check(

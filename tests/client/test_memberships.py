@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from flask_modular_login import AccessNamespace, Grant
 from flask_modular_login.client.access_events import AccessEventsUnavailable
@@ -11,18 +10,6 @@ from flask_modular_login.core.groups import GroupPath
 
 CHAT = AccessNamespace("chat", ownership_method="test", owner_id="olivia")
 POLL = 0.25
-
-
-@pytest.fixture
-def queries(interface):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(interface.store.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(interface.store.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

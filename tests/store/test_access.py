@@ -17,18 +17,6 @@ DAY = 86_400
 CHAT = GroupPath("chat")
 
 
-@pytest.fixture
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'users.db'}"
-
-
-@pytest.fixture
-def store(url):
-    store = open_store(url, migrate=True)
-    yield store
-    store.dispose()
-
-
 def user(store, name: str) -> str:
     return store.accounts.login("test", name, name, None, NOW).id
 

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from flask_modular_login.store import open_store
 from flask_modular_login.store.accounts import (
     AccountError,
     IdentityTaken,
@@ -15,13 +14,6 @@ from flask_modular_login.store.accounts import (
 )
 
 NOW = 1_800_000_000
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'users.db'}", migrate=True)
-    yield store
-    store.dispose()
 
 
 def identities(store, user_id):

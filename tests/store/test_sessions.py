@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from flask_modular_login.store import open_store
 
 NOW = 1_800_000_000
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'users.db'}", migrate=True)
-    yield store
-    store.dispose()
 
 
 def test_database_file_is_private_and_in_wal_mode(tmp_path, store):
