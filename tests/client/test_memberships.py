@@ -152,3 +152,16 @@ def test_decisions_are_cached_per_expression_and_dropped_with_the_user(
     interface.store.access.add_member(CHAT / "b", alice, int(clock()))  # another process
     clock.advance(POLL)
     assert allowed(access, both, alice)
+
+
+def test_linking_and_unlinking_an_owner_identity_reaches_caches_within_the_poll(
+        access, user, interface, clock):
+    alice = user("alice")
+    access.ensure(CHAT)
+    assert not allowed(access, CHAT / "room", alice)
+    interface.store.accounts.link(alice, "test", "olivia", int(clock()))  # CHAT's owner
+    clock.advance(POLL)
+    assert allowed(access, CHAT / "room", alice), "ownership arrived with the link"
+    interface.store.accounts.unlink(alice, "test", "olivia", int(clock()))
+    clock.advance(POLL)
+    assert not allowed(access, CHAT / "room", alice), "ownership left with the unlink"

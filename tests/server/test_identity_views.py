@@ -167,3 +167,18 @@ def test_unlink_is_scoped_to_the_user_and_checked(service, service_client, provi
     anonymous = service.test_client().post("/login/identities/unlink",
                                            headers={"Accept": "application/json"})
     assert anonymous.status_code in (400, 401)
+
+
+def test_unlink_ends_other_sessions_started_through_that_provider(
+        service, service_client, provider_login, link):
+    provider_login(service_client, "oidc.beta", "kim-b")
+    link(service_client, "oidc.alpha", "kim")
+    through_alpha = service.test_client()
+    provider_login(through_alpha, "oidc.alpha", "kim")
+    through_beta = service.test_client()
+    provider_login(through_beta, "oidc.beta", "kim-b")
+    done = unlink(service_client, "oidc.alpha", "kim", Accept="application/json")
+    assert done.json["ended"] == 1
+    assert through_alpha.get("/login/sessions").status_code == 401, "locked out"
+    assert through_beta.get("/login/sessions").status_code == 200
+    assert service_client.get("/login/sessions").status_code == 200, "this session stays"

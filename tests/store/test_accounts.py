@@ -50,10 +50,10 @@ def test_link_to_a_missing_user_is_refused(store):
 def test_unlink_removes_one_identity_but_never_the_last(store):
     alice = store.accounts.login("github", "1", "Alice", None, NOW)
     store.accounts.link(alice.id, "google", "g", NOW)
-    store.accounts.unlink(alice.id, "github", "1")
+    store.accounts.unlink(alice.id, "github", "1", NOW)
     assert identities(store, alice.id) == [("google", "g")]
     with pytest.raises(LastIdentity):
-        store.accounts.unlink(alice.id, "google", "g")
+        store.accounts.unlink(alice.id, "google", "g", NOW)
     assert identities(store, alice.id) == [("google", "g")]
 
 
@@ -63,9 +63,9 @@ def test_unlink_is_scoped_to_the_user(store):
     bob = store.accounts.login("github", "2", "Bob", None, NOW)
     store.accounts.link(bob.id, "google", "h", NOW)
     with pytest.raises(NoSuchIdentity):
-        store.accounts.unlink(alice.id, "google", "h")
+        store.accounts.unlink(alice.id, "google", "h", NOW)
     with pytest.raises(NoSuchIdentity):
-        store.accounts.unlink(alice.id, "facebook", "g")
+        store.accounts.unlink(alice.id, "facebook", "g", NOW)
     assert len(identities(store, bob.id)) == 2
 
 
@@ -79,7 +79,7 @@ def test_concurrent_unlinks_of_the_last_two_leave_one(store, attempt):
     def unlink(provider, subject):
         barrier.wait()
         try:
-            store.accounts.unlink(alice.id, provider, subject)
+            store.accounts.unlink(alice.id, provider, subject, NOW)
             outcomes.append("unlinked")
         except LastIdentity:
             outcomes.append("last")

@@ -39,17 +39,34 @@ def finish_link(provider: str, user_id: str | None, profile: Profile) -> Respons
 
 
 def unlink() -> Response:
-    """POST ``provider`` and ``subject``: remove one of the user's identities."""
+    """POST ``provider`` and ``subject``: remove one of the user's identities.
+
+    The user's other sessions started through that provider end too, once no
+    identity of that provider is left (unlinking a compromised account locks it out).
+    """
     refusal = require_login()
     if refusal:
         return refusal
     provider, subject = form_value("provider"), form_value("subject")
-    user_id = current_auth().user["id"]
+    state = current_state()
+    auth = current_auth()
+    user_id = auth.user["id"]
     try:
-        current_state().store.accounts.unlink(user_id, provider, subject)
+        state.store.accounts.unlink(user_id, provider, subject, state.authority.now())
     except LastIdentity:
         return answer(409, "This is the only account you log in with: link another one first.",
                       error=LastIdentity.code)
     except NoSuchIdentity:
         return answer(404, "No such linked account of yours.", error=NoSuchIdentity.code)
-    return answer(200, f"{provider} unlinked", unlinked=1)
+    ended = _end_sessions_through(user_id, provider, keep=auth.lease.session_id)
+    return answer(200, f"{provider} unlinked", unlinked=1, ended=ended)
+
+
+def _end_sessions_through(user_id: str, provider: str, keep: str) -> int:
+    state = current_state()
+    if any(identity.provider == provider for identity in state.store.accounts.linked(user_id)):
+        return 0
+    ended = state.store.sessions.revoke_user(user_id, "unlinked", state.authority.now(),
+                                             keep=keep, provider=provider)
+    state.interface.sync_revocations()
+    return ended

@@ -461,6 +461,20 @@ def _upsert_membership(conn: Connection, user_id: str, path: GroupPath, grant: G
         inviters=json.dumps(list(inviters)), invite_id=invite_id, created_at=now))
 
 
+def announce_identity_change(conn: Connection, user_id: str, provider: str, subject: str,
+                             now: int) -> None:
+    """Within a link or unlink: tell client caches that ``user_id``'s owned groups changed.
+
+    An identity may own groups (see :meth:`AccessStore.ensure_group`); linking it
+    grants the user those groups, unlinking takes them away, so caches must forget
+    what they hold about the user now rather than when their entries expire.
+    """
+    roots = conn.execute(select(group_owners.c.group_path).where(
+        group_owners.c.provider == provider, group_owners.c.subject == subject)).scalars()
+    for root in roots:
+        _event(conn, user_id, GroupPath.parse(root), "owner", now)
+
+
 def _event(conn: Connection, user_id: str, path: GroupPath, kind: str, now: int) -> None:
     conn.execute(insert(access_events).values(user_id=user_id, group_path=str(path),
                                               kind=kind, created_at=now))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .access import announce_identity_change
 from .tables import identities, users
 
 if TYPE_CHECKING:
@@ -112,11 +113,12 @@ class AccountStore:
                     raise IdentityTaken(f"{provider} identity belongs to another user")
                 conn.execute(insert(identities).values(
                     provider=provider, subject=subject, user_id=user_id, created_at=now))
+                announce_identity_change(conn, user_id, provider, subject, now)
         except IntegrityError:  # linked by a concurrent transaction in the meantime
             raise IdentityTaken(f"{provider} identity belongs to another user") from None
         return True
 
-    def unlink(self, user_id: str, provider: str, subject: str) -> None:
+    def unlink(self, user_id: str, provider: str, subject: str, now: int) -> None:
         """Remove one of the user's identities, never the last one.
 
         The count and the delete share one write transaction with the user's row
@@ -134,6 +136,7 @@ class AccountStore:
             conn.execute(delete(identities).where(
                 identities.c.provider == provider, identities.c.subject == subject,
                 identities.c.user_id == user_id))
+            announce_identity_change(conn, user_id, provider, subject, now)
 
     def delete(self, user_id: str) -> None:
         """Remove a user and their identities; the caller revokes their sessions first."""

@@ -101,12 +101,15 @@ class SessionStore:
             return bool(_revoke(conn, list(ids), reason, now))
 
     def revoke_user(self, user_id: str, reason: str, now: int,
-                    keep: str | None = None) -> int:
-        """End every session of ``user_id`` except ``keep``; returns how many ended."""
+                    keep: str | None = None, provider: str | None = None) -> int:
+        """End every session of ``user_id`` (only those started through ``provider``, if
+        given) except ``keep``; returns how many ended."""
         with self._store.write() as conn:
             query = select(sessions.c.id).where(sessions.c.user_id == user_id)
             if keep is not None:
                 query = query.where(sessions.c.id != keep)
+            if provider is not None:
+                query = query.where(sessions.c.provider == provider)
             return _revoke(conn, list(conn.execute(query).scalars()), reason, now)
 
     def revocations_after(self, cursor: int, limit: int = 10_000) -> list[Revocation]:
