@@ -32,15 +32,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-for _key in [k for k in os.environ if k.startswith("LOGIN_")]:
-    del os.environ[_key]
+import environment  # benchmarks/environment.py
 
-try:
-    import flask_modular_login  # noqa: F401
-except ModuleNotFoundError as error:  # not installed: fall back to the source tree
-    if error.name != "flask_modular_login":
-        raise
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+environment.prepare()
 
 from flask_modular_login import AccessNamespace  # noqa: E402
 from flask_modular_login.client.access import LocalAccess  # noqa: E402

@@ -33,22 +33,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# LOGIN_... variables configure our builder and service; a benchmark must not
-# silently pick up someone's database URL or lease length from the shell.
-for _key in [k for k in os.environ if k.startswith("LOGIN_")]:
-    del os.environ[_key]
+import environment  # benchmarks/environment.py
 
-import flask  # noqa: E402
-
-try:
-    import flask_modular_login  # noqa: E402
-except ModuleNotFoundError as error:  # not installed: fall back to the source tree
-    if error.name != "flask_modular_login":
-        raise
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    import flask_modular_login  # noqa: E402
+environment.prepare()
 
 import access as access_suite  # noqa: E402  (benchmarks/access.py)
+import flask  # noqa: E402
+
+import flask_modular_login  # noqa: E402
 
 try:
     import flask_login  # noqa: E402
