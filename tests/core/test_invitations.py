@@ -27,6 +27,7 @@ from flask_modular_login.core.invitations import (
     InviteTerms,
     Membership,
     OutsideGroup,
+    Redeemer,
     RedeemError,
     Removal,
     Revoked,
@@ -60,9 +61,12 @@ FRESH = InviteState()
 
 
 def redeem_as(
-    user: str = "bob", *, terms=None, state=FRESH, existing=None, now=NOW, inviter=INVITER
+    user: str = "bob", *, terms=None, state=FRESH, existing=None, member=None, redeemed=False,
+    now=NOW, inviter=INVITER,
 ) -> Grant:
-    return redeem(terms or terms_for(), state, user, existing, now, inviter=inviter)
+    """``existing``: the nearest active grant at or above the group; ``member``: one on it."""
+    redeemer = Redeemer(user, redeemed=redeemed, member=member, nearest=existing)
+    return redeem(terms or terms_for(), state, redeemer, now, inviter=inviter)
 
 
 def lim(value):
@@ -394,8 +398,31 @@ def test_already_a_member_with_equal_or_better_access(existing):
         Grant(expires=NOW, spots=9, depth=9),
     ],
 )
-def test_worse_or_lapsed_access_may_be_upgraded(existing):
+def test_lesser_or_lapsed_access_from_above_does_not_block_joining(existing):
     assert redeem_as(existing=existing) == redeem_as()
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        Grant(expires=NOW + 1, spots=0, depth=0),
+        Grant(expires=None, spots=0, depth=0),
+        Grant(expires=None, spots=9, depth=9, removal=Removal.ANY_BELOW),
+    ],
+)
+def test_an_active_member_of_the_group_is_refused_however_good_the_invite(member):
+    with pytest.raises(AlreadyMember, match="leave it first"):
+        redeem_as(member=member, existing=member)
+
+
+def test_a_lapsed_membership_of_the_group_counts_as_none():
+    lapsed = Grant(expires=NOW, spots=50, depth=5, removal=Removal.ANY_BELOW)
+    assert redeem_as(member=lapsed) == redeem_as()
+
+
+def test_a_person_redeems_an_invite_at_most_once():
+    with pytest.raises(AlreadyMember, match="already joined through this invite"):
+        redeem_as(redeemed=True)
 
 
 def test_invite_state_rejects_bad_values():
@@ -560,7 +587,7 @@ def test_redeem_never_exceeds_the_inviter_even_with_stale_terms(inviter, stored,
     at = NOW + later
     doomed = not (inviter.can_invite and inviter.active(at)) or lim(stored.access_expires) <= at
     try:
-        grant = redeem(stored, InviteState(), "bob", None, at, inviter=inviter)
+        grant = redeem(stored, InviteState(), Redeemer("bob"), at, inviter=inviter)
     except RedeemError:
         assert doomed
         return
@@ -614,7 +641,7 @@ def test_no_escalation_along_invite_chains(data, first, steps):
             inviter, spots=None if inviter.spots is None else max(1, inviter.spots - spent)
         )
         try:
-            invitee = redeem(terms, InviteState(), f"u{links + 1}", None, now, inviter=current)
+            invitee = redeem(terms, InviteState(), Redeemer(f"u{links + 1}"), now, inviter=current)
         except RedeemError:
             continue
         assert_within(invitee, current)
@@ -647,7 +674,7 @@ def test_depletion_bounds_every_admission_below_a_depleting_member(data, spots, 
         )
         try:
             terms = validate_invite(str(who), inviter, GROUP, req, NOW)
-            invitee = redeem(terms, InviteState(), "new", None, NOW, inviter=inviter)
+            invitee = redeem(terms, InviteState(), Redeemer("new"), NOW, inviter=inviter)
         except InviteError:
             continue
         chain = []
@@ -672,3 +699,25 @@ def test_depletion_bounds_every_admission_below_a_depleting_member(data, spots, 
         if grant.deplete and initial[n] is not None:
             assert admitted[n] <= initial[n]
     assert admitted[1] <= spots
+
+
+@settings(database=None, max_examples=300)
+@given(
+    member=st.none() | grants,
+    nearest=st.none() | grants,
+    redeemed=st.booleans(),
+    offset=st.floats(min_value=0, max_value=40 * DAY),
+)
+def test_redemption_is_the_clamped_terms_alone_or_a_refusal(member, nearest, redeemed, offset):
+    """Never a mix: whatever the redeemer held, the result is what a newcomer would get."""
+    now = NOW + offset
+    try:
+        fresh = redeem_as(now=now)
+    except RedeemError:
+        fresh = None
+    try:
+        got = redeem_as(member=member, existing=nearest, redeemed=redeemed, now=now)
+    except RedeemError:
+        return
+    assert got == fresh
+    assert not redeemed and (member is None or not member.active(now))

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from flask_modular_login import create_app
 from flask_modular_login.store.tables import sessions
+from tests.support.access import People
 from tests.support.oidc_provider import OIDCTestProvider, authorize, running_oidc_provider
 
 SERVICE = "http://localhost"
@@ -128,3 +129,9 @@ def service_session(browser) -> dict:
     """The service's own session (``login_state``) of ``browser``, decoded."""
     with browser.session_transaction("/login/") as session:  # the cookie's path
         return dict(session)
+
+
+@pytest.fixture
+def people(service, login) -> People:
+    """``people["alice"]``: a browser logged in to the service as alice (made on first use)."""
+    return People(service, login)

@@ -6,12 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import csrf_from
-from tests.support.access import CHAT, People, accept_path, access_of, chat_world, invite
-
-
-@pytest.fixture
-def people(service, login) -> People:
-    return People(service, login)
+from tests.support.access import CHAT, accept_path, access_of, chat_world, invite
 
 
 @pytest.fixture

@@ -105,26 +105,10 @@ def test_concurrent_redemptions_make_exactly_k_members(url, store):
     store.access.add_member(CHAT, alice, NOW, Grant(spots=None, depth=1))
     issued = invite(store, alice, accepts=3)
     redeemers = [user(store, f"u{i}") for i in range(12)]
-    outcomes: list[object] = []
-    barrier = threading.Barrier(len(redeemers))
-
-    def redeem(user_id):
-        own = open_store(url)
-        barrier.wait()
-        try:
-            outcomes.append(own.access.redeem(issued.code, user_id, NOW))
-        except rules.UsedUp as error:
-            outcomes.append(error)
-        finally:
-            own.dispose()
-
-    threads = [threading.Thread(target=redeem, args=(r,)) for r in redeemers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(url, [redeeming(issued.code, r) for r in redeemers])
     joined = [o for o in outcomes if not isinstance(o, Exception)]
     assert len(outcomes) == 12 and len(joined) == 3
+    assert all(isinstance(o, rules.UsedUp) for o in outcomes if isinstance(o, Exception))
     assert len(store.access.members(CHAT)) == 1 + 3
     assert store.access.invite(issued.code).state.uses == 3
 
@@ -186,3 +170,45 @@ def test_grants_tell_until_when_each_answer_stands(store):
                      CHAT / "b": Held(CHAT / "b", None),
                      GroupPath("mine") / "y": Held(GroupPath("mine"), None),
                      CHAT / "c": None}
+
+
+def redeeming(code: str, user_id: str):
+    """A redemption to :func:`race`: it takes the store to redeem through."""
+    return lambda store: store.access.redeem(code, user_id, NOW)
+
+
+def race(url, calls) -> list[object]:
+    """Run ``calls`` (each taking its own store) at once; their results or RedeemErrors."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = []
+
+    def run(call):
+        own = open_store(url)
+        barrier.wait()
+        try:
+            outcomes.append(call(own))
+        except rules.RedeemError as error:
+            outcomes.append(error)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_one_person_racing_themselves_joins_once(url, store):
+    alice, bob = user(store, "alice"), user(store, "bob")
+    store.access.add_member(CHAT, alice, NOW, Grant(spots=None, depth=1))
+    same = invite(store, alice, accepts=5, access_for=DAY)
+    others = [invite(store, alice, accepts=1) for _ in range(3)]
+    calls = [redeeming(same.code, bob)] * 4 + [redeeming(o.code, bob) for o in others]
+    outcomes = race(url, calls)
+    assert len(outcomes) == 7
+    assert sum(not isinstance(o, Exception) for o in outcomes) == 1
+    assert all(isinstance(o, rules.AlreadyMember) for o in outcomes if isinstance(o, Exception))
+    uses = [store.access.invite(i.code).state.uses for i in [same, *others]]
+    assert sum(uses) == 1, "the losers spent nothing"

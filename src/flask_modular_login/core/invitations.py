@@ -28,11 +28,28 @@ stale terms or an inviter whose access shrank cannot escalate either:
 * ``deplete``: an inviter who depletes only makes invitees who deplete, so
   the inviter's spots bound every admission in their invite subtree.
 
+Redemption never combines two grants (SECURITY 16 over time):
+
+* a person redeems an invite at most once (:attr:`Redeemer.redeemed`), whatever
+  became of the membership it gave;
+* a person holds one membership per group, with one inviter chain: an invite
+  to a group the redeemer is already an active member of is refused with
+  :class:`AlreadyMember`, however much better it is. Replacing the membership
+  would re-parent it, handing the new inviter's chain removal rights over
+  someone they did not invite; to take a better invite, leave first;
+* an expired membership counts as none: the caller deletes it and writes the
+  new grant alone, never a mix of the two;
+* an active grant inherited from a group above that already covers what the
+  invite gives is refused with :class:`AlreadyMember` too (nothing to gain).
+
 Contract: :func:`validate_invite` turns an :class:`InviteRequest` into the
 :class:`InviteTerms` to store; :func:`redeem` returns the :class:`Grant` the
-redeemer receives, after which the caller must, in one transaction, insert the
-membership, count the use and spend one spot of each of :func:`spot_payers`
-(conditionally: a payer with no spot left aborts). :func:`may_remove` and
+redeemer receives, after which the caller must, in one transaction: record the
+redemption (unique per invite and person), delete the redeemer's lapsed
+membership of the group if :attr:`Redeemer.member` is set, insert the new
+membership with the chain :func:`invite_chain`, count the use and spend one
+spot of each of :func:`spot_payers` (conditionally: a payer with no spot left
+aborts). :func:`may_remove` and
 :func:`may_renege` are the object-level checks (IDOR) for the remove and
 renege views: deny unless they say True.
 
@@ -52,7 +69,7 @@ Errors (each with a stable ``code`` and its evidence in ``field``,
             ├── Expired         expired        past acceptance or access expiry
             ├── UsedUp          used_up        no uses or inviter spots left
             ├── Revoked         revoked        reneged, or the inviter lost the right
-            ├── AlreadyMember   already_member existing access is equal or better
+            ├── AlreadyMember   already_member redeemed before, a member already, or covered
             └── SelfInvite      self_invite    the inviter redeeming their own invite
 """
 
@@ -74,6 +91,7 @@ __all__ = [
     "InviteTerms",
     "InviteState",
     "Membership",
+    "Redeemer",
     "InviteError",
     "BadValue",
     "Escalation",
@@ -90,6 +108,7 @@ __all__ = [
     "SelfInvite",
     "validate_invite",
     "redeem",
+    "invite_chain",
     "spot_payers",
     "spend_spot",
     "may_remove",
@@ -463,29 +482,60 @@ def _terms(inviter_id: str, inviter: Grant, request: InviteRequest) -> InviteTer
     )
 
 
+@dataclass(frozen=True)
+class Redeemer:
+    """The person redeeming an invite, as found in the redeeming transaction.
+
+    ``redeemed``: they redeemed this invite before (whatever became of it).
+    ``member``: their membership stored on the invite's own group, active or lapsed.
+    ``nearest``: their nearest *active* grant at or above the group (an owner's
+    :meth:`Grant.owner`), None if they may not enter it.
+    """
+
+    user_id: str
+    redeemed: bool = False
+    member: Grant | None = None
+    nearest: Grant | None = None
+
+
 def redeem(
     terms: InviteTerms,
     state: InviteState,
-    redeemer_id: str,
-    existing: Grant | None,
+    redeemer: Redeemer,
     now: float,
     *,
     inviter: Grant | None,
 ) -> Grant:
-    """The grant ``redeemer_id`` receives by redeeming the invite at ``now``.
+    """The grant ``redeemer`` receives by redeeming the invite at ``now``.
 
-    ``existing``: the redeemer's membership of ``terms.group`` or its nearest
-    ancestor (None if none); ``inviter``: the inviter's current grant covering
-    ``terms.group`` (None if they lost it). Raises a :class:`RedeemError`.
-    The result never exceeds ``inviter`` in any dimension.
+    ``inviter``: the inviter's current grant covering ``terms.group`` (None if
+    they lost it). Raises a :class:`RedeemError`. The result is the invite's
+    terms clamped to ``inviter``, never combined with another grant, so it never
+    exceeds ``inviter`` in any dimension.
     """
-    live = _check_redeemable(terms, state, redeemer_id, now, inviter)
+    live = _check_redeemable(terms, state, redeemer.user_id, now, inviter)
+    _check_not_joined(redeemer, now)
     grant = _clamped(terms, live, now)
     if not grant.active(now):
         raise Expired("the access this invite grants has already ended", field="expires")
-    if existing is not None and existing.active(now) and existing.covers(grant):
+    nearest = redeemer.nearest
+    if nearest is not None and nearest.active(now) and nearest.covers(grant):
         raise AlreadyMember("you already have this access or more")
     return grant
+
+
+def invite_chain(inviter: Membership) -> tuple[str, ...]:
+    """The inviter chain of whoever joins through an invite of ``inviter``'s."""
+    return (inviter.user_id, *inviter.inviters)
+
+
+def _check_not_joined(redeemer: Redeemer, now: float) -> None:
+    if redeemer.redeemed:
+        raise AlreadyMember("you already joined through this invite")
+    if redeemer.member is not None and redeemer.member.active(now):
+        raise AlreadyMember(
+            "you are already a member of this group; leave it first to join through this invite"
+        )
 
 
 def _check_redeemable(

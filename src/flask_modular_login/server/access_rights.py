@@ -85,6 +85,5 @@ def preview(access: AccessStore, invite: Invite, user_id: str, now: float) -> Gr
     """
     terms = invite.terms
     inviter = access.holding(terms.inviter_id, terms.group, now)
-    existing = access.holding(user_id, terms.group, now)
-    return rules.redeem(terms, invite.state, user_id, existing.grant if existing else None, now,
+    return rules.redeem(terms, invite.state, access.redeemer(invite, user_id, now), now,
                         inviter=inviter.grant if inviter else None)

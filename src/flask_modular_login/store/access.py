@@ -47,7 +47,15 @@ from sqlalchemy.exc import IntegrityError
 from ..core import invitations as rules
 from ..core.groups import GroupPath
 from ..core.invitations import Grant, InviteState, InviteTerms, Membership, Removal
-from .tables import access_events, access_groups, group_owners, identities, invites, memberships
+from .tables import (
+    access_events,
+    access_groups,
+    group_owners,
+    identities,
+    invites,
+    memberships,
+    redemptions,
+)
 
 if TYPE_CHECKING:
     from .database import Store
@@ -166,16 +174,15 @@ class AccessStore:
     def add_member(self, path: GroupPath, user_id: str, now: int, grant: Grant | None = None,
                    inviters: Sequence[str] = ()) -> None:
         """Give ``user_id`` ``grant`` (default: access only) on ``path``, replacing any before."""
-        grant = grant or Grant()
+        member = Membership(user_id, path, grant or Grant(), tuple(inviters))
         with self._store.write() as conn:
-            _upsert_membership(conn, user_id, path, grant, tuple(inviters), None, now)
+            _delete_membership(conn, user_id, path)
+            _insert_membership(conn, member, None, now)
             _event(conn, user_id, path, "added", now)
 
     def remove_member(self, path: GroupPath, user_id: str, now: int) -> bool:
         with self._store.write() as conn:
-            removed = conn.execute(delete(memberships).where(
-                memberships.c.user_id == user_id,
-                memberships.c.group_path == str(path))).rowcount
+            removed = _delete_membership(conn, user_id, path)
             if removed:
                 _event(conn, user_id, path, "removed", now)
             return bool(removed)
@@ -262,18 +269,30 @@ class AccessStore:
     def redeem(self, code: str, user_id: str, now: int) -> Membership:
         """Join the invite's group atomically; raises :class:`InviteNotFound` or a RedeemError.
 
-        One write transaction: check the rules, count the use (conditionally), spend
-        one spot of every payer up the invite chain (conditionally), write the
-        membership. Any failed condition rolls everything back, so N concurrent
-        redemptions of an invite with k uses left make exactly k members.
+        One write transaction: read what the rules need (:func:`rules.redeem`),
+        record the redemption (once per invite and person), count the use
+        (conditionally), spend one spot of every payer up the invite chain
+        (conditionally), replace a lapsed membership of the group, write the new
+        one. Any failed condition rolls everything back, so N concurrent
+        redemptions of an invite with k uses left make exactly k members, and a
+        person racing themselves joins once.
         """
+        return self.redeem_by_id(code_id(code), user_id, now)
+
+    def redeem_by_id(self, invite_id: str, user_id: str, now: int) -> Membership:
+        """:meth:`redeem` for an invite found by id (a rate-limited short code), not by code."""
         try:
             with self._store.write() as conn:
-                return _redeem(conn, code_id(code), user_id, now)
-        except IntegrityError:
-            raise rules.AlreadyMember("you already joined through this invite") from None
+                return _redeem(conn, invite_id, user_id, now)
+        except IntegrityError:  # a concurrent redemption by the same person won the race
+            raise rules.AlreadyMember("you already joined this group") from None
 
     # ------------------------------------------------------------ for the invitation views
+
+    def redeemer(self, invite: Invite, user_id: str, now: float) -> rules.Redeemer:
+        """What the rules know of ``user_id`` as a redeemer of ``invite`` (for a preview)."""
+        with self._store.read() as conn:
+            return _redeemer(conn, invite.id, user_id, invite.terms.group, now)
 
     def owned_groups(self, user_id: str) -> list[GroupPath]:
         """The roots owned by one of the user's identities (they hold :meth:`Grant.owner`)."""
@@ -285,14 +304,6 @@ class AccessStore:
                 .where(identities.c.user_id == user_id)
                 .order_by(group_owners.c.group_path)).scalars()
             return [GroupPath.parse(path) for path in dict.fromkeys(rows)]
-
-    def redeem_by_id(self, invite_id: str, user_id: str, now: int) -> Membership:
-        """:meth:`redeem` for an invite found by id (a rate-limited short code), not by code."""
-        try:
-            with self._store.write() as conn:
-                return _redeem(conn, invite_id, user_id, now)
-        except IntegrityError:
-            raise rules.AlreadyMember("you already joined through this invite") from None
 
     # ------------------------------------------------------------ events
 
@@ -395,20 +406,33 @@ def _redeem(conn: Connection, invite_id: str, user_id: str, now: int) -> Members
     invite = _invite(row)
     terms = invite.terms
     inviter = _holding(conn, terms.inviter_id, terms.group, now)
-    existing = _holding(conn, user_id, terms.group, now)
-    grant = rules.redeem(terms, invite.state, user_id, existing.grant if existing else None,
-                         now, inviter=inviter.grant if inviter else None)
+    redeemer = _redeemer(conn, invite_id, user_id, terms.group, now)
+    grant = rules.redeem(terms, invite.state, redeemer, now,
+                         inviter=inviter.grant if inviter else None)
     assert inviter is not None  # noqa: S101 - rules.redeem raises Revoked otherwise
+    conn.execute(insert(redemptions).values(invite_id=invite_id, user_id=user_id,
+                                            redeemed_at=now))
     _count_use(conn, invite_id)
     _spend_spots(conn, inviter, now)
-    chain = (terms.inviter_id, *inviter.inviters)
-    current = conn.execute(select(memberships).where(
-        memberships.c.user_id == user_id, memberships.c.group_path == str(terms.group))).first()
-    if current is not None:
-        grant = _merge(_membership(current).grant, grant)
-    _upsert_membership(conn, user_id, terms.group, grant, chain, invite_id, now)
+    if redeemer.member is not None:  # lapsed (rules.redeem refuses an active one): counts as none
+        _delete_membership(conn, user_id, terms.group)
+    joined = Membership(user_id, terms.group, grant, rules.invite_chain(inviter))
+    _insert_membership(conn, joined, invite_id, now)
     _event(conn, user_id, terms.group, "joined", now)
-    return Membership(user_id, terms.group, grant, chain)
+    return joined
+
+
+def _redeemer(conn: Connection, invite_id: str, user_id: str, group: GroupPath,
+              now: float) -> rules.Redeemer:
+    """What the rules need to know of ``user_id`` to judge their redemption of the invite."""
+    redeemed = conn.execute(select(literal(1)).where(
+        redemptions.c.invite_id == invite_id, redemptions.c.user_id == user_id)).first()
+    member = conn.execute(select(memberships).where(
+        memberships.c.user_id == user_id, memberships.c.group_path == str(group))).first()
+    nearest = _holding(conn, user_id, group, now)
+    return rules.Redeemer(user_id, redeemed=redeemed is not None,
+                          member=_membership(member).grant if member else None,
+                          nearest=nearest.grant if nearest else None)
 
 
 def _count_use(conn: Connection, invite_id: str) -> None:
@@ -441,24 +465,18 @@ def _spend_spots(conn: Connection, inviter: Membership, now: float) -> None:
             raise rules.UsedUp("no spots left to share this access", field="spots")
 
 
-def _merge(old: Grant, new: Grant) -> Grant:
-    """Two valid grants on one group: the member keeps the better of each dimension."""
-    def most(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else max(a, b)
-
-    return Grant(expires=most(old.expires, new.expires), spots=most(old.spots, new.spots),
-                 depth=most(old.depth, new.depth), removal=max(old.removal, new.removal),
-                 deplete=old.deplete and new.deplete)
+def _delete_membership(conn: Connection, user_id: str, path: GroupPath) -> int:
+    return conn.execute(delete(memberships).where(memberships.c.user_id == user_id,
+                                                  memberships.c.group_path == str(path))).rowcount
 
 
-def _upsert_membership(conn: Connection, user_id: str, path: GroupPath, grant: Grant,
-                       inviters: tuple[str, ...], invite_id: str | None, now: int) -> None:
-    conn.execute(delete(memberships).where(memberships.c.user_id == user_id,
-                                           memberships.c.group_path == str(path)))
+def _insert_membership(conn: Connection, member: Membership, invite_id: str | None,
+                       now: int) -> None:
+    grant = member.grant
     conn.execute(insert(memberships).values(
-        user_id=user_id, group_path=str(path), expires=grant.expires, spots=grant.spots,
-        depth=grant.depth, removal=int(grant.removal), deplete=grant.deplete,
-        inviters=json.dumps(list(inviters)), invite_id=invite_id, created_at=now))
+        user_id=member.user_id, group_path=str(member.group), expires=grant.expires,
+        spots=grant.spots, depth=grant.depth, removal=int(grant.removal), deplete=grant.deplete,
+        inviters=json.dumps(list(member.inviters)), invite_id=invite_id, created_at=now))
 
 
 def announce_identity_change(conn: Connection, user_id: str, provider: str, subject: str,

@@ -128,6 +128,14 @@ invites = Table(
     Index("ix_invites_group_path", "group_path"),
 )
 
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("invite_id", String(64), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("redeemed_at", BigInteger, nullable=False),
+)
+
 access_events = Table(
     "access_events",
     metadata,
