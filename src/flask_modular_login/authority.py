@@ -38,25 +38,22 @@ class LeaseAuthority:
 
     def start_session(self, user_id: str, provider: str, ip: str | None = None,
                       user_agent: str | None = None) -> Issued:
-        """A new session (never reusing one from before login) and its first lease."""
-        now = self.now()
-        session_id = self.store.sessions.create(
-            user_id, provider, now, self.settings.session_seconds, ip, user_agent)
-        return self.issue_for(session_id)
+        """A new session (never reusing one from before login) and its first lease.
 
-    def issue_for(self, session_id: str) -> Issued:
-        facts = self.store.sessions.facts(session_id)
-        if facts is None:
-            raise leases.SessionEnded("unknown session")
-        return self._sign(leases.lease_for(facts, self.now(), self.settings.lease_seconds))
+        The lease is decided in the transaction that writes the session and signed
+        without reading the session again: a concurrent "end all others" ends the new
+        session (its revocation reaches every client) but never fails the login.
+        Raises :class:`SessionEnded` only if the user was removed meanwhile.
+        """
+        lease = self.store.sessions.create(
+            user_id, provider, self.now(), self.settings.session_seconds,
+            self.settings.lease_seconds, ip, user_agent)
+        return self._sign(lease)
 
     def renew(self, expired: Lease) -> Issued:
         """Replace an expired lease; raises :class:`SessionEnded` if the session is over."""
-        now = self.now()
-        facts = self.store.sessions.facts(expired.session_id)
-        lease = leases.renew(expired, facts, now, self.settings.lease_seconds)
-        self.store.sessions.touch(expired.session_id, now)
-        return self._sign(lease)
+        return self._sign(self.store.sessions.renew(expired, self.now(),
+                                                    self.settings.lease_seconds))
 
     def _sign(self, lease: Lease) -> Issued:
         return Issued(lease, leases.issue(lease, self._keys().signing))

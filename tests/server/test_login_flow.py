@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,20 @@ def test_unsafe_next_is_dropped_from_the_login_links(service_client):
     done = service_client.post("/login/test/", data={"username": "a",
                                                      "csrf_token": csrf_from(form.text)})
     assert done.location == "/login/view/sessions"
+
+
+@pytest.mark.parametrize("target", ["/.//evil.com", "/login/../..//evil.com",
+                                    "/%2e%2e//evil.com/x"])
+def test_next_whose_dot_segments_lead_to_another_host_is_dropped(service_client, target):
+    page = service_client.get("/login/", query_string={"next": target})
+    assert "evil" not in page.text
+    service_client.get("/login/test/", query_string={"next": target})
+    form = service_client.get("/login/test/")
+    done = service_client.post("/login/test/", data={"username": "a",
+                                                     "csrf_token": csrf_from(form.text)})
+    assert done.location == "/login/view/sessions"
+    logged_in = service_client.get("/login/", query_string={"next": target})
+    assert logged_in.status_code == 200 and "evil" not in logged_in.text
 
 
 def test_allowed_client_origin_is_where_login_returns(service_client):
@@ -103,3 +118,93 @@ def test_bad_usernames_are_refused_without_a_session(service_client, username, i
 def test_jwks_serves_the_public_keys_only(service_client, run_dir):
     keys = service_client.get("/login/.well-known/jwks.json").json["keys"]
     assert len(keys) == 1 and keys[0]["kty"] == "OKP" and "d" not in keys[0]
+
+
+def _log_in(browser, username: str):
+    form = browser.get("/login/test/")
+    return browser.post("/login/test/", data={"username": username,
+                                              "csrf_token": csrf_from(form.text)})
+
+
+def test_end_others_between_a_logins_insert_and_its_lease_answers_no_500(
+        service, service_client, login, interface, clock, monkeypatch):
+    """A phone logs in while the laptop ends all other sessions, exactly between the new
+    session's insert and the signing of its lease: both requests succeed, and the outcome
+    is that of "login, then end others" (the phone's new session is ended)."""
+    login("alice")  # the laptop
+    csrf = service_client.get("/login/sessions").json["csrf_token"]
+    phone = service.test_client()
+    store = service.extensions["flask_modular_login"].store
+    create, answers = store.sessions.create, []
+
+    def end_others():
+        answers.append(service_client.post("/login/sessions/end-others",
+                                           headers={"X-CSRF-Token": csrf,
+                                                    "Accept": "application/json"}))
+
+    def create_then_end_others(*args, **kwargs):
+        made = create(*args, **kwargs)
+        thread = threading.Thread(target=end_others)
+        thread.start()
+        thread.join()
+        return made
+
+    monkeypatch.setattr(store.sessions, "create", create_then_end_others)
+    response = _log_in(phone, "alice")
+    assert response.status_code == 302 and phone.get_cookie("login") is not None
+    token = phone.get_cookie("login").value
+    assert [(a.status_code, a.json["ended"]) for a in answers] == [(200, 1)]
+    monkeypatch.undo()
+    assert phone.get("/login/sessions").status_code == 401, "the phone's session was ended"
+    assert service_client.get("/login/sessions").status_code == 200, "the laptop stays in"
+    clock.advance(1)
+    assert interface.authenticate(token).user is None, "and every client refuses it"
+
+
+def test_a_storm_of_logins_and_end_others_never_answers_500(service, service_client, login):
+    login("alice")
+    csrf = service_client.get("/login/sessions").json["csrf_token"]
+    phones = [service.test_client() for _ in range(4)]
+    forms = [csrf_from(phone.get("/login/test/").text) for phone in phones]
+    barrier, statuses, errors = threading.Barrier(8), [], []
+
+    def run(request):
+        barrier.wait()
+        try:
+            statuses.append(request().status_code)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    requests = [lambda p=p, f=f: p.post("/login/test/", data={"username": "alice",
+                                                              "csrf_token": f})
+                for p, f in zip(phones, forms, strict=True)]
+    requests += [lambda: service_client.post("/login/sessions/end-others",
+                                             headers={"X-CSRF-Token": csrf,
+                                                      "Accept": "application/json"})] * 4
+    threads = [threading.Thread(target=run, args=(request,)) for request in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(statuses) == [200] * 4 + [302] * 4
+    assert service_client.get("/login/sessions").status_code == 200
+    listed = len(service_client.get("/login/sessions").json["sessions"])
+    still_in = [phone.get("/login/sessions").status_code for phone in phones]
+    assert set(still_in) <= {200, 401} and listed == 1 + still_in.count(200)
+
+
+def test_a_user_removed_while_logging_in_gets_a_409_and_no_session(
+        service, service_client, monkeypatch):
+    store = service.extensions["flask_modular_login"].store
+    login = store.accounts.login
+
+    def login_then_remove(*args, **kwargs):
+        user = login(*args, **kwargs)
+        store.sessions.revoke_user(user.id, "user_removed", 0)
+        store.accounts.delete(user.id)
+        return user
+
+    monkeypatch.setattr(store.accounts, "login", login_then_remove)
+    response = _log_in(service_client, "alice")
+    assert response.status_code == 409 and "removed" in response.text
+    assert service_client.get_cookie("login") is None

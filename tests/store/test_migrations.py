@@ -25,3 +25,28 @@ def test_downgrade_to_base_and_up_again(tmp_path):
     store.migrate()
     assert "sessions" in inspect(store.engine).get_table_names()
     store.dispose()
+
+
+def test_leases_end_is_filled_in_safely_for_rows_from_before_it(tmp_path):
+    """Sessions and revocations written before leases_end existed get a bound no lease
+    outlives: the session's end (or, with the session gone, the default session life)."""
+    store = open_store(f"sqlite:///{tmp_path / 'users.db'}")
+    store.migrate("0003")
+    with store.write() as conn:
+        conn.exec_driver_sql("INSERT INTO users VALUES ('u', 'U', NULL, 1)")
+        for sid, handle, expires_at in [("live", "h1", 5000), ("ended", "h2", 9000)]:
+            conn.exec_driver_sql(
+                "INSERT INTO sessions (id, handle, user_id, provider, auth_time, lease_start,"
+                f" expires_at, revoked_at) VALUES ('{sid}', '{handle}', 'u', 'test', 1, 1,"
+                f" {expires_at}, NULL)")
+        conn.exec_driver_sql("INSERT INTO revocations (session_id, reason, created_at) "
+                             "VALUES ('ended', 'x', 100), ('gone', 'x', 200)")
+    store.migrate()
+    assert [(r.session_id, r.leases_end) for r in store.sessions.revocations_after(0)] == [
+        ("ended", 9000), ("gone", 200 + 30 * 24 * 3600)]
+    store.sessions.revoke("live", "x", 300)
+    assert store.sessions.revocations_after(2)[0].leases_end == 5000
+    store.downgrade("0003")
+    assert "leases_end" not in {c["name"] for c in inspect(store.engine).get_columns("sessions")}
+    store.migrate()
+    store.dispose()

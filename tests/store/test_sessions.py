@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
+from flask_modular_login.core.errors import SessionEnded
 from flask_modular_login.store import open_store
 
 NOW = 1_800_000_000
@@ -25,7 +28,7 @@ def test_identity_maps_to_one_stable_user_and_refreshes_the_profile(store):
 
 def test_revocations_are_appended_once_with_increasing_cursor(store):
     user = store.accounts.login("test", "a", "a", None, NOW)
-    ids = [store.sessions.create(user.id, "test", NOW, 100) for _ in range(3)]
+    ids = [store.sessions.create(user.id, "test", NOW, 100, 10).session_id for _ in range(3)]
     assert store.sessions.revoke(ids[0], "logout", NOW)
     assert not store.sessions.revoke(ids[0], "logout", NOW), "already revoked"
     assert store.sessions.revoke_user(user.id, "removed", NOW, keep=ids[2]) == 1
@@ -35,13 +38,38 @@ def test_revocations_are_appended_once_with_increasing_cursor(store):
     assert store.sessions.revocations_after(rows[0].cursor) == rows[1:]
 
 
-def test_startup_load_skips_revocations_older_than_a_lease(store):
+def test_a_revocation_carries_when_the_last_lease_of_its_session_ends(store):
+    """Leases issued with different lease settings: the revocation keeps the latest end."""
     user = store.accounts.login("test", "a", "a", None, NOW)
-    old, new = (store.sessions.create(user.id, "test", NOW, 10**6) for _ in range(2))
-    store.sessions.revoke(old, "x", NOW)
-    store.sessions.revoke(new, "x", NOW + 1000)
-    cursor, rows = store.sessions.revocations_since(NOW + 500)
-    assert [r.session_id for r in rows] == [new] and cursor == 2
+    first = store.sessions.create(user.id, "test", NOW, 10**6, 60)
+    assert first.expires_at == NOW + 60
+    long = store.sessions.renew(first, NOW + 100, 3600)
+    short = store.sessions.renew(long, NOW + 200, 60)
+    assert (long.expires_at, short.expires_at) == (NOW + 3700, NOW + 260)
+    store.sessions.revoke(first.session_id, "logout", NOW + 300)
+    [row] = store.sessions.revocations_after(0)
+    assert (row.created_at, row.leases_end) == (NOW + 300, NOW + 3700)
+    with pytest.raises(SessionEnded):
+        store.sessions.renew(short, NOW + 400, 60)
+
+
+def test_startup_load_is_every_revocation_whose_leases_may_still_be_live(store):
+    user = store.accounts.login("test", "a", "a", None, NOW)
+    ended, live = (store.sessions.create(user.id, "test", NOW, 10**6, seconds).session_id
+                   for seconds in (100, 5000))
+    store.sessions.revoke(ended, "x", NOW)
+    store.sessions.revoke(live, "x", NOW)
+    cursor, rows = store.sessions.revocations_live(NOW + 1000)
+    assert [r.session_id for r in rows] == [live] and cursor == 2
+    assert store.sessions.revocations_live(NOW + 5000) == (2, [])
+
+
+def test_no_session_starts_for_a_removed_user(store):
+    user = store.accounts.login("test", "a", "a", None, NOW)
+    store.accounts.delete(user.id)
+    with pytest.raises(SessionEnded):
+        store.sessions.create(user.id, "test", NOW, 100, 10)
+    assert store.sessions.active(user.id, NOW) == []
 
 
 def test_concurrent_first_logins_of_one_identity_make_one_user(tmp_path):

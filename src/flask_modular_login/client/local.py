@@ -57,8 +57,7 @@ class LocalLoginInterface:
         self.authority = LeaseAuthority(self.store, self._keys.get, self.settings, clock)
         self.verifier = LeaseVerifier(lambda: self._keys.reload().ring, clock)
         self.revocations = RevocationPoller(
-            self.store, RevocationSet(), self.settings.lease_seconds,
-            self.settings.revocation_poll_seconds, clock)
+            self.store, RevocationSet(), self.settings.revocation_poll_seconds, clock)
         self._access: LocalAccess | None = None
         self._access_lock = threading.Lock()
 

@@ -7,9 +7,10 @@ A provider's views call :func:`remember_next` when the login starts and
 from __future__ import annotations
 
 import flask
+from werkzeug.exceptions import Conflict
 from werkzeug.wrappers import Response
 
-from ..core.errors import LeaseError
+from ..core.errors import LeaseError, SessionEnded
 from ..core.redirects import safe_next
 from . import csrf
 from .state import current_state
@@ -41,16 +42,23 @@ def complete_login(provider: str, subject: str, name: str, picture: str | None) 
 
     A new session is made every time; the browser's previous session (if any)
     ends, and the service's own session is reset so nothing from before login
-    survives.
+    survives. The first lease comes from the transaction that writes the session,
+    so a concurrent "end all other sessions" of the same user never fails the
+    login: it comes before that transaction (the new session stays) or after it
+    (the new session ends with the others, and this browser is logged out on its
+    next request). If the user is removed meanwhile, the answer is 409.
     """
     state = current_state()
     destination = flask.session.get(NEXT_KEY) or default_destination()
     _end_previous_session()
     csrf.reset()
     user = state.store.accounts.login(provider, subject, name, picture, state.authority.now())
-    issued = state.authority.start_session(
-        user.id, provider, ip=flask.request.remote_addr,
-        user_agent=flask.request.headers.get("User-Agent"))
+    try:
+        issued = state.authority.start_session(
+            user.id, provider, ip=flask.request.remote_addr,
+            user_agent=flask.request.headers.get("User-Agent"))
+    except SessionEnded:
+        raise Conflict("This account was removed while logging in.") from None
     response = flask.redirect(destination)
     response.set_cookie(**state.interface.cookie(issued))
     return response

@@ -3,6 +3,14 @@
 Every way a session ends (logout, "end this session", "end all others", removal of
 the user) marks the row revoked *and* appends a revocation in the same transaction,
 so a client that reads revocations after its cursor never misses one.
+
+A session's lease is decided in the write transaction that records it: starting a
+session writes the row and decides its first lease from what was written (a
+concurrent "end all others" comes before or after, never in between), and a
+renewal checks the session and records the new lease at once. Each session keeps
+``leases_end``, the latest expiry of any lease issued for it (whoever issued it,
+with whatever lease setting), and each revocation copies it: clients keep a
+revocation until then, and no longer.
 """
 
 from __future__ import annotations
@@ -11,9 +19,11 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 
-from ..core.leases import SessionFacts
+from ..core.errors import SessionEnded
+from ..core.leases import Lease, SessionFacts, lease_for
+from ..core.leases import renew as renewal
 from .tables import revocations, sessions, users
 
 if TYPE_CHECKING:
@@ -36,46 +46,68 @@ class SessionInfo:
 
 @dataclass(frozen=True)
 class Revocation:
+    """One ended session; every lease issued for it has run out at ``leases_end``."""
+
     cursor: int
     session_id: str
     created_at: int
+    leases_end: int
+
+
+_REVOCATION_COLUMNS = (revocations.c.id, revocations.c.session_id, revocations.c.created_at,
+                       revocations.c.leases_end)
+_FACTS_COLUMNS = (sessions.c.id, sessions.c.user_id, users.c.name, users.c.picture,
+                  sessions.c.auth_time, sessions.c.expires_at, sessions.c.revoked_at)
 
 
 class SessionStore:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def create(self, user_id: str, provider: str, now: int, lifetime: int,
-               ip: str | None = None, user_agent: str | None = None) -> str:
-        """A new session for ``user_id``; returns its (secret) id."""
+    def create(self, user_id: str, provider: str, now: int, lifetime: int, lease_seconds: int,
+               ip: str | None = None, user_agent: str | None = None) -> Lease:
+        """A new session for ``user_id`` and its first lease (to sign), decided from what
+        the one transaction that writes the session wrote.
+
+        Raises :class:`SessionEnded` if the user no longer exists.
+        """
         session_id = secrets.token_urlsafe(SESSION_ID_BYTES)
         with self._store.write() as conn:
+            user = conn.execute(select(users.c.name, users.c.picture)
+                                .where(users.c.id == user_id)).first()
+            if user is None:
+                raise SessionEnded("no such user")
+            facts = SessionFacts(session_id=session_id, user_id=user_id, name=user.name,
+                                 picture=user.picture, auth_time=now,
+                                 expires_at=now + lifetime)
+            lease = lease_for(facts, now, lease_seconds)
             conn.execute(insert(sessions).values(
                 id=session_id, handle=secrets.token_hex(6), user_id=user_id, provider=provider,
-                auth_time=now, lease_start=now, expires_at=now + lifetime,
+                auth_time=now, lease_start=now, expires_at=facts.expires_at,
+                leases_end=lease.expires_at,
                 ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:512] or None,
             ))
-        return session_id
+        return lease
 
     def facts(self, session_id: str) -> SessionFacts | None:
-        """The store's view of a session, for issuing or renewing a lease."""
-        query = (select(sessions.c.id, sessions.c.user_id, users.c.name, users.c.picture,
-                        sessions.c.auth_time, sessions.c.expires_at, sessions.c.revoked_at)
-                 .join(users, users.c.id == sessions.c.user_id)
-                 .where(sessions.c.id == session_id))
+        """The store's view of a session."""
         with self._store.read() as conn:
-            row = conn.execute(query).first()
-        if row is None:
-            return None
-        return SessionFacts(session_id=row.id, user_id=row.user_id, name=row.name,
-                            picture=row.picture, auth_time=row.auth_time,
-                            expires_at=row.expires_at, revoked=row.revoked_at is not None)
+            return _facts(conn, session_id)
 
-    def touch(self, session_id: str, now: int) -> None:
-        """Record a lease renewal (the sessions page's "last seen")."""
+    def renew(self, expired: Lease, now: int, lease_seconds: int) -> Lease:
+        """The lease (to sign) that replaces ``expired``, recorded in the transaction that
+        checks the session: the sessions page's "last seen", and ``leases_end``.
+
+        Raises :class:`SessionEnded` when the session is revoked, unknown or too old.
+        """
         with self._store.write() as conn:
-            conn.execute(update(sessions).where(sessions.c.id == session_id)
-                         .values(lease_start=now))
+            lease = renewal(expired, _facts(conn, expired.session_id, lock=True), now,
+                            lease_seconds)
+            ends = case((sessions.c.leases_end < lease.expires_at, lease.expires_at),
+                        else_=sessions.c.leases_end)
+            conn.execute(update(sessions).where(sessions.c.id == lease.session_id)
+                         .values(lease_start=now, leases_end=ends))
+        return lease
 
     def active(self, user_id: str, now: int) -> list[tuple[str, SessionInfo]]:
         """(session id, info) of the user's live sessions, newest first."""
@@ -113,24 +145,36 @@ class SessionStore:
             return _revoke(conn, list(conn.execute(query).scalars()), reason, now)
 
     def revocations_after(self, cursor: int, limit: int = 10_000) -> list[Revocation]:
-        query = (select(revocations.c.id, revocations.c.session_id, revocations.c.created_at)
+        query = (select(*_REVOCATION_COLUMNS)
                  .where(revocations.c.id > cursor).order_by(revocations.c.id).limit(limit))
         with self._store.read() as conn:
             return [Revocation(*row) for row in conn.execute(query)]
 
-    def revocations_since(self, since: int) -> tuple[int, list[Revocation]]:
-        """The current cursor and the revocations made at or after ``since``.
-
-        A client starting up needs only those: a lease issued before an older
-        revocation has run out by now.
+    def revocations_live(self, now: int) -> tuple[int, list[Revocation]]:
+        """The current cursor and every revocation whose session may still have a live
+        lease at ``now`` (``leases_end > now``): what a client starting up needs,
+        however long ago the session ended.
         """
         with self._store.read() as conn:
             cursor = conn.execute(select(func.max(revocations.c.id))).scalar() or 0
             rows = conn.execute(
-                select(revocations.c.id, revocations.c.session_id, revocations.c.created_at)
-                .where(revocations.c.created_at >= since, revocations.c.id <= cursor)
+                select(*_REVOCATION_COLUMNS)
+                .where(revocations.c.leases_end > now, revocations.c.id <= cursor)
                 .order_by(revocations.c.id))
             return cursor, [Revocation(*row) for row in rows]
+
+
+def _facts(conn: Connection, session_id: str, lock: bool = False) -> SessionFacts | None:
+    query = (select(*_FACTS_COLUMNS).join(users, users.c.id == sessions.c.user_id)
+             .where(sessions.c.id == session_id))
+    if lock:  # FOR UPDATE where the database has it; SQLite's write lock is already held
+        query = query.with_for_update(of=sessions)
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    return SessionFacts(session_id=row.id, user_id=row.user_id, name=row.name,
+                        picture=row.picture, auth_time=row.auth_time,
+                        expires_at=row.expires_at, revoked=row.revoked_at is not None)
 
 
 def _revoke(conn: Connection, session_ids: list[str], reason: str, now: int) -> int:
@@ -138,8 +182,10 @@ def _revoke(conn: Connection, session_ids: list[str], reason: str, now: int) -> 
         return 0
     ended = conn.execute(update(sessions).where(sessions.c.id.in_(session_ids),
                                                 sessions.c.revoked_at.is_(None))
-                         .values(revoked_at=now).returning(sessions.c.id)).scalars().all()
+                         .values(revoked_at=now)
+                         .returning(sessions.c.id, sessions.c.leases_end)).all()
     if ended:
         conn.execute(insert(revocations), [
-            {"session_id": sid, "reason": reason, "created_at": now} for sid in ended])
+            {"session_id": sid, "reason": reason, "created_at": now, "leases_end": end}
+            for sid, end in ended])
     return len(ended)

@@ -56,6 +56,8 @@ sessions = Table(
     Column("ip", String(64)),
     Column("user_agent", String(512)),
     Column("revoked_at", BigInteger),
+    # The latest expiry of any lease issued for the session (whoever issued it).
+    Column("leases_end", BigInteger, nullable=False),
     Index("ix_sessions_user_id", "user_id"),
 )
 
@@ -66,6 +68,9 @@ revocations = Table(
     Column("session_id", String(64), nullable=False),
     Column("reason", String(32), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # The session's leases_end at revocation: clients keep the revocation until then.
+    Column("leases_end", BigInteger, nullable=False),
+    Index("ix_revocations_leases_end", "leases_end"),
 )
 
 # ---------------------------------------------------------------- access groups
