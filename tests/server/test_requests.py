@@ -44,9 +44,13 @@ def test_lease_cookie_flags(service_client, login):
     lease = next(c for c in cookies if c.startswith("login="))
     assert "HttpOnly" in lease and "SameSite=Lax" in lease and "Path=/" in lease
     assert "Secure" not in lease, "debug over plain http"
+    assert "Domain=" not in lease, "host-only unless LOGIN_COOKIE_DOMAIN says otherwise"
     assert len(lease) < 4096 // 2
     state = [c for c in cookies if c.startswith("login_state=")]
-    assert all("Path=/login" in c and "HttpOnly" in c for c in state)
+    assert state, "the service's own session cookie is set at login"
+    for cookie in state:
+        assert "Path=/login" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert "Domain=" not in cookie
 
 
 def test_cookies_are_secure_outside_debug(run_dir):
@@ -83,3 +87,11 @@ def test_unknown_routes_and_methods_answer_json_for_api_calls(service_client):
     response = service_client.get("/login/nope", headers={"Accept": "application/json"})
     assert response.status_code == 404 and response.json["error"] == "not_found"
     assert service_client.delete("/login/sessions").status_code == 405
+
+
+def test_every_file_the_service_writes_in_run_is_private(service, run_dir, login):
+    login("alice")  # a database with rows, keys, the Flask secret
+    files = [path for path in run_dir.rglob("*") if path.is_file()]
+    assert {"flask_secret", "users.db"} <= {path.name for path in files}
+    assert {path.name: oct(path.stat().st_mode & 0o777) for path in files
+            if path.stat().st_mode & 0o077} == {}

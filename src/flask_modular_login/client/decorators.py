@@ -20,6 +20,9 @@
     def room(room, user): ...    # user["via"] when the expression uses ``+``
 
 Both decorators of one builder share its configuration (``prefix`` included).
+Every answer of a guarded route depends on the cookie, so it is marked
+``Vary: Cookie`` and ``Cache-Control: private`` (unless the view set its own
+Cache-Control; see :func:`private`).
 
 ``group=`` takes an access expression or a callable of the route's arguments and
 ``user`` returning one (:mod:`flask_modular_login.core.groups`). With
@@ -200,14 +203,16 @@ def authenticate(interface: LocalLoginInterface) -> Authentication:
     """Check the request's ``login`` cookie (once per request), set ``flask.g.user``, and
     arrange the response's cookie.
 
-    A renewed lease is set on the response, a bad cookie is deleted. This is the
-    hot path of every protected request: it touches ``flask.g`` once and reads
-    the cookie straight from the header.
+    A renewed lease is set on the response, a bad cookie is deleted, and the
+    response, which depends on the cookie, is marked private (:func:`private`).
+    This is the hot path of every protected request: it touches ``flask.g`` once
+    and reads the cookie straight from the header.
     """
     g = flask.g._get_current_object()  # one proxy look-up instead of three
     cached = g.__dict__.get(_G_KEY)
     if cached is not None:
         return cached
+    flask.after_this_request(private)
     auth = interface.authenticate(request_cookie(interface.settings.cookie_name))
     g.__dict__[_G_KEY] = auth
     g.user = auth.user
@@ -232,6 +237,34 @@ def request_cookie(name: str) -> str | None:
             value = part[len(prefix):]
             return flask.request.cookies.get(name) if value.startswith('"') else value
     return None
+
+
+def private(response: Response) -> Response:
+    """Mark an answer that depends on the login cookie: ``Vary: Cookie`` (added to the
+    response's Vary) and ``Cache-Control: private`` unless the view set its own, so that
+    no shared cache hands one user's answer to another.
+
+    On the hot path: one pass over the (few) headers, since a look-up of a missing
+    header costs more than that in Werkzeug.
+    """
+    headers = response.headers
+    vary: list[str] = []
+    cache_control = False
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "vary":
+            vary.append(value)
+        elif lowered == "cache-control":
+            cache_control = True
+    if not vary:
+        headers.add("Vary", "Cookie")
+    else:
+        joined = ", ".join(vary)
+        if not {token.strip().lower() for token in joined.split(",")} & {"cookie", "*"}:
+            headers.set("Vary", f"{joined}, Cookie")
+    if not cache_control:
+        headers.add("Cache-Control", "private")
+    return response
 
 
 def _update_cookie(interface: LocalLoginInterface, auth: Authentication,

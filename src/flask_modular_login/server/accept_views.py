@@ -9,7 +9,11 @@ confirmation needs ``confirmed`` in the POST (the page's Join button sends it);
 otherwise the page submits itself, so following a link is enough to join.
 
 The short-code limiters live in ``app.extensions`` and count per process
-(:mod:`.ratelimit`): every attempt counts, found or not.
+(:mod:`.ratelimit`): every attempt counts, found or not. The client's IP
+(IPv6: its /64) is checked first, and a user is counted only while their IP has
+attempts left, so accounts made in bulk cannot fill the per-user table; an
+attempt the user's own limit refuses does not spend the IP's, so one user alone
+uses at most a third of what their IP may try.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from . import access_rights, login_flow
 from .access_answers import Refusal, done, grant_dict, json_wanted, refusing, user_id
 from .csrf import csrf_token
 from .invite_form import Body, flag, read_body
-from .ratelimit import RateLimiter, retry_header
+from .ratelimit import RateLimiter, client_key, retry_header
 from .state import current_state
 
 CODE = re.compile(r"[A-Za-z0-9_-]{16,64}", re.ASCII)
@@ -132,13 +136,21 @@ def _limiters() -> tuple[RateLimiter, RateLimiter]:
 
 
 def _spend_attempt() -> None:
-    """Count one short-code attempt for the user and for the IP; 429 past either limit."""
+    """Count one short-code attempt for the user and for the IP; 429 past either limit.
+
+    The IP is asked first without counting: a user key is added only while the IP
+    may still try. A refusal by the user's limit does not spend the IP's attempts.
+    """
     per_user, per_ip = _limiters()
-    for limiter, key in ((per_user, user_id()), (per_ip, flask.request.remote_addr or "?")):
-        wait = limiter.hit(key)
-        if wait is not None:
-            raise Refusal(429, "rate_limited", "too many codes tried: wait a few minutes",
-                          retry_after=int(retry_header(wait)))
+    ip = client_key(flask.request.remote_addr)
+    wait = per_ip.wait(ip)
+    if wait is None:
+        wait = per_user.hit(user_id())
+    if wait is None:
+        wait = per_ip.hit(ip)
+    if wait is not None:
+        raise Refusal(429, "rate_limited", "too many codes tried: wait a few minutes",
+                      retry_after=int(retry_header(wait)))
 
 
 # -- answer --------------------------------------------------------------------------------
@@ -153,12 +165,8 @@ def _preview(invite: Invite, action: str, hidden: dict[str, str]) -> Response | 
             "redirect": login_flow.checked_next(invite.terms.redirect), "action": action,
             "fields": hidden, "csrf_token": csrf_token()}
     if json_wanted():
-        response = flask.jsonify(data)
-    else:
-        response = flask.make_response(flask.render_template("login/access_accept.html", **data))
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-    return response
+        return flask.jsonify(data)
+    return flask.render_template("login/access_accept.html", **data)  # unframeable: .headers
 
 
 def _joined(invite: Invite, joined: Membership) -> Response:

@@ -91,7 +91,7 @@ def refusal_for(error: Exception) -> Response:
             response.headers["Retry-After"] = str(error.extra.get("retry_after", 1))
         return response
     if isinstance(error, FieldError):
-        return refuse(400, error.code, error.description or "bad request", field=error.field)
+        return refuse(400, "bad_request", error.description or "bad request", field=error.field)
     status = next(status for kind, status in STATUS if isinstance(error, kind))
     evidence = {name: _plain(getattr(error, name, None))
                 for name in ("field", "requested", "limit")}

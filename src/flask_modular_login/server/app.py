@@ -11,7 +11,7 @@ from typing import Any
 import flask
 
 from ..keystore import ensure_private_dir, write_private
-from . import errors
+from . import errors, headers
 from .blueprint import LoginBlueprint
 
 MAX_BODY_BYTES = 64 * 1024
@@ -23,7 +23,9 @@ def create_app(config: Mapping[str, Any] | None = None,
 
     Settings come from ``config``, then ``LOGIN_...`` environment variables. The
     Flask secret (for the service's own session cookie: CSRF and OAuth state) is
-    kept in ``run/flask_secret`` at mode 0600, created on first start.
+    kept in ``run/flask_secret`` at mode 0600, created on first start. Request logs
+    (werkzeug's, the app's, uwsgi's with ``uwsgi.ini``) mask invite codes and OAuth
+    ``code``/``state`` (:mod:`.logs`).
     """
     app = flask.Flask(__name__)
     app.config.update(
@@ -39,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None,
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret(state.settings.run_dir)
     errors.register(app)
+    headers.cover_whole_app(app)  # every answer of this app is the login service's
 
     @app.get("/")
     def index() -> flask.Response:

@@ -13,7 +13,17 @@ from ..config import load_settings
 from ..keystore import ensure_private_dir
 from ..keystore import load as load_keys
 from ..store import open_store
-from . import access_routes, csrf, errors, pages, provider_views, session_views
+from . import (
+    access_routes,
+    csrf,
+    errors,
+    headers,
+    logs,
+    pages,
+    provider_views,
+    request_body,
+    session_views,
+)
 from .platforms import test as test_platform
 from .platforms.registry import load_providers
 from .state import EXTENSION, LoginState
@@ -56,6 +66,8 @@ class LoginBlueprint:
         app.jinja_env.globals.setdefault("csrf_token", csrf.csrf_token)
         app.jinja_env.filters.setdefault("login_time", _format_time)
         app.register_blueprint(blueprint, url_prefix=settings.url_prefix)
+        headers.register(app, settings.url_prefix)  # on every answer under the prefix
+        logs.guard_request_logs(app)  # no invite code or OAuth code in request logs
         return state
 
 
@@ -65,6 +77,7 @@ def _format_time(epoch: int) -> str:
 
 def _make_blueprint() -> flask.Blueprint:
     blueprint = flask.Blueprint("login", __name__, template_folder="templates")
+    blueprint.before_request(request_body.check)  # a bad body: 400 before any view
     blueprint.before_request(csrf.protect)
     errors.register(blueprint)
     rules = [

@@ -3,6 +3,7 @@
 The token lives in the service's own Flask session cookie (scoped to the login
 path). A POST/PUT/PATCH/DELETE must carry it as the ``csrf_token`` form field or
 the ``X-CSRF-Token`` header; a cross-origin ``Origin`` header is refused as well.
+The form is read by :mod:`.request_body`, so a body that is no UTF-8 form is a 400.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import secrets
 import flask
 from werkzeug.exceptions import BadRequest
 
+from . import request_body
+
 SESSION_KEY = "csrf"
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNSAFE_METHODS = request_body.UNSAFE_METHODS
 
 
 class CSRFError(BadRequest):
@@ -44,7 +47,7 @@ def protect() -> None:
     if origin is not None and origin != request.host_url.rstrip("/"):
         raise CSRFError("cross-origin request refused")
     expected = flask.session.get(SESSION_KEY)
-    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+    sent = request.headers.get("X-CSRF-Token") or request_body.form_field("csrf_token")
     if not isinstance(expected, str) or not isinstance(sent, str):
         raise CSRFError()
     if not hmac.compare_digest(expected.encode(), sent.encode()):

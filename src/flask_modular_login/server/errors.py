@@ -21,7 +21,9 @@ def http_error(error: HTTPException) -> Response:
     status = error.code or 500
     message = error.description or error.name
     if wants_json() or flask.request.is_json:
-        return json_error(status, error.name.lower().replace(" ", "_"), message)
+        field = getattr(error, "field", None)  # a bad body or field (.request_body)
+        extra = {"field": field} if isinstance(field, str) else {}
+        return json_error(status, error.name.lower().replace(" ", "_"), message, **extra)
     return message_page(status, message)
 
 

@@ -1,11 +1,12 @@
 """Strict parsing of the invitation views' request bodies (form or JSON).
 
 Every POST body is read once by :func:`read_body`: a JSON object (with a JSON
-content type) or a form, only known fields, each at most once. Then the
-field parsers turn raw values into typed ones or raise :class:`FieldError` (400)
-naming the field. Nothing here looks at the store or at the inviter's rights:
-:meth:`InviteForm.request` makes the core's :class:`InviteRequest`, which
-:func:`core.invitations.validate_invite` then checks against the inviter's grant.
+content type) or a UTF-8 form (:mod:`.request_body`), only known fields, each at
+most once. Then the field parsers turn raw values into typed ones or raise
+:class:`FieldError` (400) naming the field. Nothing here looks at the store or
+at the inviter's rights: :meth:`InviteForm.request` makes the core's
+:class:`InviteRequest`, which :func:`core.invitations.validate_invite` then
+checks against the inviter's grant.
 
 Conventions (docs/invitations.md has the table):
 
@@ -30,10 +31,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import flask
-from werkzeug.exceptions import BadRequest
 
 from ..core.groups import GroupPath
 from ..core.invitations import Grant, InviteRequest, Removal
+from . import request_body
+from .request_body import FieldError
 
 MAX_COUNT = 1_000_000
 MAX_SECONDS = 100 * 365 * 86_400
@@ -49,16 +51,6 @@ _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+\-Z]{4,24}", re.ASCII)
 _TRUE = frozenset({"on", "true", "1", "yes"})
 _FALSE = frozenset({"off", "false", "0", "no"})
 _REMOVAL = {"none": Removal.NONE, "invited": Removal.INVITED, "any_below": Removal.ANY_BELOW}
-
-
-class FieldError(BadRequest):
-    """A field of the request is missing, of the wrong type, or out of range."""
-
-    code = "bad_request"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -78,26 +70,15 @@ class Body:
 
 
 def read_body(allowed: frozenset[str]) -> Body:
-    """The request's fields; :class:`FieldError` for unknown or repeated fields or bad JSON."""
-    request = flask.request
-    if request.is_json:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise FieldError("body", "must be a JSON object")
+    """The request's fields; :class:`FieldError` for unknown or repeated fields or a bad body
+    (read by :func:`.request_body.fields`)."""
+    data = request_body.fields()
+    if flask.request.is_json:
         _known(data, allowed)
-        return Body({k: v for k, v in data.items()}, json=True)
-    form = request.form
-    _known(form, allowed | {CSRF_FIELD})
-    values = {}
-    for name in form:
-        if name == CSRF_FIELD:
-            continue
-        found = form.getlist(name)
-        if len(found) != 1:
-            raise FieldError(name, "give it once")
-        if found[0] != "":
-            values[name] = found[0]
-    return Body(values, json=False)
+        return Body(data, json=True)
+    _known(data, allowed | {CSRF_FIELD})
+    return Body({name: value for name, value in data.items()
+                 if name != CSRF_FIELD and value != ""}, json=False)
 
 
 def _known(data: Mapping[str, Any], allowed: frozenset[str]) -> None:

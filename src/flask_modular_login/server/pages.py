@@ -6,7 +6,7 @@ import flask
 from werkzeug.wrappers import Response
 
 from ..client.decorators import wants_json
-from . import login_flow
+from . import login_flow, request_body
 from .state import current_auth, current_state
 
 
@@ -33,6 +33,7 @@ def providers_json() -> Response:
 
 def logout() -> Response:
     """POST: end this browser's session on the server and clear its cookie."""
+    next_target = request_body.fields().get("next")  # a bad body is refused before anything
     state = current_state()
     auth = current_auth()
     if auth.lease is not None:
@@ -40,15 +41,17 @@ def logout() -> Response:
     if wants_json():
         response = flask.jsonify(logged_out=True)
     else:
-        target = login_flow.checked_next(flask.request.form.get("next"))
+        target = login_flow.checked_next(next_target)
         response = flask.redirect(target or flask.url_for("login.login_page"))
     response.delete_cookie(state.settings.cookie_name, **state.interface.cookie_flags())
     return response
 
 
 def jwks() -> Response:
-    """The public keys that verify leases (RFC 7517); safe to publish."""
+    """The public keys that verify leases (RFC 7517); safe to publish, and the one answer of
+    the service that caches may keep (a minute; see :mod:`.headers`)."""
     ring = current_state().interface.verifier.keys
     response = flask.jsonify(ring.jwks())
+    response.cache_control.public = True
     response.cache_control.max_age = 60
     return response

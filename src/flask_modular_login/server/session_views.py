@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from ..client.decorators import json_error, wants_json
+from . import request_body
 from .csrf import csrf_token
 from .errors import message_page
 from .state import current_auth, current_state
@@ -88,8 +89,8 @@ def end_other_sessions() -> Response:
 
 
 def form_value(name: str) -> str:
-    data = flask.request.get_json(silent=True) if flask.request.is_json else flask.request.form
-    value = (data or {}).get(name)
+    """Text field ``name`` of the body (form or JSON object; :mod:`.request_body`), or 400."""
+    value = request_body.fields().get(name)
     if not isinstance(value, str):
         raise BadRequest(f"{name} is required")
     return value

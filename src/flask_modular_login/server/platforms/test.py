@@ -11,7 +11,7 @@ import flask
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from .. import login_flow
+from .. import login_flow, request_body
 
 NAME = "test"
 MAX_USERNAME = 64
@@ -32,8 +32,7 @@ def finish() -> Response:
 
 
 def _username() -> str:
-    data = flask.request.get_json(silent=True) if flask.request.is_json else flask.request.form
-    value = (data or {}).get("username", "")
+    value = request_body.fields().get("username", "")
     if not isinstance(value, str):
         raise BadRequest("username must be text")
     value = value.strip()
