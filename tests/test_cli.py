@@ -1,9 +1,10 @@
-"""The command line: init, key rotation, removing a user ends their sessions."""
+"""The command line: init, key rotation, removing a user ends their sessions, serve's debugger."""
 
 from __future__ import annotations
 
 import subprocess
 
+import flask
 import pytest
 from click.testing import CliRunner
 
@@ -60,3 +61,36 @@ def test_run_dir_content_is_never_committed():
     ignored = subprocess.run(["git", "check-ignore", *paths], cwd=ROOT, capture_output=True,
                              text=True)
     assert ignored.stdout.split() == paths
+
+
+@pytest.fixture
+def app_runs(monkeypatch) -> list[dict]:
+    """What ``serve`` asks the development server for (it is never started)."""
+    calls: list[dict] = []
+    monkeypatch.setattr(flask.Flask, "run", lambda app, **options: calls.append(options))
+    return calls
+
+
+def test_serve_debug_is_the_test_provider_without_the_interactive_debugger(runner, app_runs):
+    result = runner.invoke(main, ["serve", "--debug", "--host", "0.0.0.0"])
+    assert result.exit_code == 0, result.output
+    [options] = app_runs
+    assert options["debug"] is False and options["use_debugger"] is False
+    assert options["host"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_the_interactive_debugger_needs_an_explicit_flag_on_a_loopback_host(runner, app_runs,
+                                                                             host):
+    result = runner.invoke(main, ["serve", "--debug", "--debugger", "--host", host])
+    assert result.exit_code == 0, result.output
+    [options] = app_runs
+    assert options["use_debugger"] is True and options["host"] == host
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com", ""])
+def test_the_debugger_is_refused_on_a_reachable_host(runner, app_runs, host):
+    result = runner.invoke(main, ["serve", "--debugger", "--host", host])
+    assert result.exit_code != 0
+    assert "--debugger" in result.output and "loopback" in result.output
+    assert app_runs == [], "the server never starts"

@@ -5,6 +5,7 @@ Settings come from ``LOGIN_...`` environment variables (see ``config.py``).
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
 import click
@@ -61,15 +62,32 @@ def remove_user(user_id: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--debug/--no-debug", default=False, help="Test provider, plain-http cookies.")
-def serve(host: str, port: int, debug: bool) -> None:
+@click.option("--debugger", is_flag=True, default=False,
+              help="Werkzeug's interactive debugger (runs code typed in a browser): "
+                   "loopback hosts only.")
+def serve(host: str, port: int, debug: bool, debugger: bool) -> None:
     """Run the login service with the development server (use uwsgi in production)."""
     from .server import create_app
     from .server.platforms.credentials import CredentialsError
     from .server.platforms.registry import ProviderModuleError
 
+    if debugger and not is_loopback(host):
+        raise click.ClickException(
+            f"--debugger runs code typed into a browser: bind it to a loopback host "
+            f"(127.0.0.1, ::1, localhost), not {host!r}")
     config = {"LOGIN_DEBUG": True} if debug else {}
     try:
         app = create_app(config)
     except (CredentialsError, ProviderModuleError) as error:
         raise click.ClickException(str(error)) from None
-    app.run(host=host, port=port, debug=debug, use_reloader=False)
+    app.run(host=host, port=port, debug=debugger, use_debugger=debugger, use_reloader=False)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) can be reached from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

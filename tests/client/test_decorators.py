@@ -107,6 +107,19 @@ def test_garbage_cookie_is_logged_out_and_cleared(client, cookie):
     assert client.get_cookie("login") is None, "the bad cookie must be deleted"
 
 
+@pytest.mark.parametrize("suffix", ["==", "=", "%3D%3D"])
+def test_a_padded_lease_counts_as_logged_out(client, login, suffix):
+    token = login("alice")
+    client.set_cookie("login", token)
+    assert client.get("/profile_api").json["user"]["name"] == "alice"
+    client.set_cookie("login", token + suffix)
+    response = client.get("/profile_api")
+    assert response.json == {"user": None}
+    assert client.get_cookie("login") is None, "the padded cookie must be deleted"
+    client.set_cookie("login", token + suffix)
+    assert client.get("/hidden").status_code == 302
+
+
 def test_forged_cookie_from_another_key_is_refused(client, login, interface):
     genuine = leases.verify_signature(login("alice"), interface.verifier.keys)
     forged = leases.issue(genuine, leases.SigningKey(Ed25519PrivateKey.generate()))

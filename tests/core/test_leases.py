@@ -137,3 +137,25 @@ def test_jwks_round_trip(key, ring):
     token = leases.issue(leases.lease_for(facts(), NOW, LEASE), key)
     assert leases.verify(token, again, NOW).user_id == "u1"
     assert key.kid in again
+
+
+def _variants(token: str) -> list[str]:
+    """The same token with padding, whitespace or other non-canonical base64url."""
+    header, payload, signature = token.split(".")
+    other_last = {"A": "B", "Q": "R", "g": "h", "w": "x"}[signature[-1]]
+    return [token + "==", token + "=", token + " ", " " + token, token + "\n",
+            f"{header}.{payload}.{signature[:40]} {signature[40:]}",
+            f"{header}.{payload}.{signature[:-1]}{other_last}",
+            f"{header}.{payload}.{signature.replace('-', '+').replace('_', '/')}",
+            f"{header}.{payload}.{signature}A", f"{header}==.{payload}.{signature}",
+            f"{header}.{payload}=.{signature}", f"{header}.{payload}.{signature}.",
+            token.replace(".", "..", 1)]
+
+
+def test_only_the_canonical_unpadded_form_of_a_token_verifies(key, ring):
+    token = leases.issue(leases.lease_for(facts(), NOW, LEASE), key)
+    assert leases.verify(token, ring, NOW).user_id == "u1"
+    for variant in _variants(token):
+        assert variant != token
+        with pytest.raises(LeaseError):
+            leases.verify(variant, ring, NOW)

@@ -18,6 +18,9 @@ ALLOWED = ("http://127.0.0.1:*", "https://app.example.com")
     "http://127.0.0.1/",
     "https://app.example.com/page",
     "https://APP.example.com:443/page",
+    "/login/./view/sessions",
+    "/login/access/../view/sessions?x=//y",
+    "/../login/view/sessions",
 ])
 def test_allowed_targets(target):
     assert safe_next(target, OWN, ALLOWED) == target
@@ -35,4 +38,16 @@ def test_allowed_targets(target):
     "／／evil.com", "http://127.0.0.1.evil.com:8080/",
 ])
 def test_refused_targets(target):
+    assert safe_next(target, OWN, ALLOWED) is None
+
+
+@pytest.mark.parametrize("target", [
+    "/.//evil.com", "/login/../..//evil.com", "/a/..//evil.com", "/././/evil.com/x?y=1",
+    "/%2e//evil.com", "/%2E%2e//evil.com", "/x/.%2E/%2e.//evil.com", "/%252e//evil.com",
+    "/.%2F/evil.com", "/.%252F/evil.com", "/./%2Fevil.com", "/login/..%2F..%2F%2Fevil.com",
+    "/.\\/evil.com", "/.%5C/evil.com", "/..//evil.com#frag", "/.//",
+])
+def test_dot_segments_that_leave_for_another_host_are_refused(target):
+    """Browsers resolve ``.`` and ``..`` (also as ``%2e``) before following a path: what
+    normalises to ``//host`` is a scheme-relative URL to another host."""
     assert safe_next(target, OWN, ALLOWED) is None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.logs import CODE, SECRET_PATHS, secrets_in
 from tests.support.servers import ROOT, free_port, running
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -44,8 +45,9 @@ def uwsgi_service(tmp_path):
         assert stopped.returncode == 0, stopped.stderr
 
 
-def nginx_conf(tmp_path: Path, port: int, socket: Path) -> Path:
+def nginx_conf(tmp_path: Path, port: int, socket: Path, logging: str = "access_log off;") -> Path:
     conf = tmp_path / "nginx.conf"
+    logging = textwrap.indent(logging, " " * 12).strip()
     conf.write_text(textwrap.dedent(f"""
         daemon off;
         master_process off;
@@ -53,7 +55,7 @@ def nginx_conf(tmp_path: Path, port: int, socket: Path) -> Path:
         error_log {tmp_path}/nginx-error.log;
         events {{ worker_connections 64; }}
         http {{
-            access_log off;
+            {logging}
             client_body_temp_path {tmp_path}/body;
             proxy_temp_path {tmp_path}/proxy;
             fastcgi_temp_path {tmp_path}/fastcgi;
@@ -87,6 +89,38 @@ def test_uwsgi_behind_nginx_serves_the_login_service(uwsgi_service, tmp_path):
                                                           "csrf_token": csrf})
         assert done.status_code == 200 and "nginx-user" in done.text
         assert (run_dir / "keys").stat().st_mode & 0o777 == 0o700
+
+
+def documented_nginx_logging(access_log: Path) -> str:
+    """The nginx log configuration of docs/deployment.md, writing to ``access_log``."""
+    text = (ROOT / "docs" / "deployment.md").read_text()
+    [block] = [b.split("\n", 1)[1] for b in text.split("```nginx")[1:] if "log_format" in b]
+    block = block.split("```", 1)[0]
+    assert "/var/log/nginx/access.log" in block
+    return block.replace("/var/log/nginx/access.log", str(access_log))
+
+
+def test_request_logs_of_uwsgi_and_nginx_hold_no_invite_code(uwsgi_service, tmp_path):
+    require(NGINX, "nginx")
+    run_dir, env = uwsgi_service
+    port, access_log = free_port(), tmp_path / "nginx-access.log"
+    conf = nginx_conf(tmp_path, port, run_dir / "uwsgi.sock", documented_nginx_logging(access_log))
+    with running([NGINX, "-c", str(conf)], port):
+        base = f"http://127.0.0.1:{port}"
+        accept = f"{base}/login/access/accept/{CODE}"
+        for path in SECRET_PATHS:
+            requests.get(base + path, allow_redirects=False, headers={"Referer": accept})
+    stopped = server_sh("stop", env)  # uwsgi has written every line once it is gone
+    assert stopped.returncode == 0, stopped.stderr
+    uwsgi_log = (run_dir / "uwsgi.log").read_text()
+    requests_logged = [line for line in uwsgi_log.splitlines() if " GET /login/" in line]
+    assert len(requests_logged) == len(SECRET_PATHS), uwsgi_log
+    assert secrets_in(uwsgi_log) == [], uwsgi_log
+    assert any("GET /login/access/accept/*** " in line for line in requests_logged)
+    nginx_log = access_log.read_text()
+    assert len(nginx_log.splitlines()) == len(SECRET_PATHS), nginx_log
+    assert secrets_in(nginx_log) == [], nginx_log
+    assert '"GET /login/access/accept/*** HTTP/1.1"' in nginx_log
 
 
 def test_stop_ends_uwsgi_and_removes_the_pid_file(tmp_path):

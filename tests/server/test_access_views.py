@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from flask_modular_login.core.groups import GroupPath
 from flask_modular_login.core.invitations import Grant, Removal
-from flask_modular_login.server import access_routes, qr
+from flask_modular_login.server import accept_views, access_routes, qr
+from flask_modular_login.server.ratelimit import RateLimiter
 from tests.conftest import csrf_from
 from tests.support.access import (
     CHAT,
@@ -30,11 +31,6 @@ from tests.support.access import (
 )
 
 DAY = 86_400
-
-
-@pytest.fixture
-def people(service, login) -> People:
-    return People(service, login)
 
 
 @pytest.fixture
@@ -313,6 +309,38 @@ def test_short_codes_are_rate_limited_per_user_and_per_ip(service, world, clock,
     clock.advance(600)
     found = bob.post_json("/login/access/code", {"code": created["short_code"]})
     assert found.status_code == 200 and found.json["group"] == "chat"
+
+
+def test_one_user_alone_cannot_lock_out_their_ip(service, world, login):
+    bob = world["bob"]
+    statuses = [bob.post_json("/login/access/code", {"code": "ZZZZZZZZ"}).status_code
+                for _ in range(40)]
+    assert statuses == [404] * 10 + [429] * 30, "bob's refused tries spend none of the IP's"
+    carol = Browser(service, login, "carol")  # same IP as bob
+    assert [carol.post_json("/login/access/code", {"code": "ZZZZZZZZ"}).status_code
+            for _ in range(10)] == [404] * 10
+
+
+def test_new_accounts_from_one_ip_cannot_fill_the_limiter_and_lock_everyone_out(
+        service, world, login, clock):
+    """The per-IP limit is checked before a user is counted: accounts beyond it add nothing."""
+    service.extensions[accept_views.LIMITERS] = (RateLimiter(10, 600, clock=clock, max_keys=4),
+                                                 RateLimiter(3, 600, clock=clock))
+    sybils = [Browser(service, login, f"sybil{i}", ip="10.0.0.66") for i in range(8)]
+    statuses = [s.post_json("/login/access/code", {"code": "ZZZZZZZZ"}).status_code
+                for s in sybils]
+    assert statuses == [404] * 3 + [429] * 5
+    honest = Browser(service, login, "honest", ip="10.0.0.7")
+    assert honest.post_json("/login/access/code", {"code": "ZZZZZZZZ"}).status_code == 404
+
+
+def test_ipv6_clients_are_counted_per_64_prefix(service, world, login):
+    """One IPv6 host holds a whole /64: every address in it is the same client."""
+    tries = [Browser(service, login, f"v6user{i}", ip=f"2001:db8:1:2::{i:x}").post_json(
+        "/login/access/code", {"code": "ZZZZZZZZ"}).status_code for i in range(31)]
+    assert tries == [404] * 30 + [429]
+    other = Browser(service, login, "v6other", ip="2001:db8:1:3::1")
+    assert other.post_json("/login/access/code", {"code": "ZZZZZZZZ"}).status_code == 404
 
 
 def test_malformed_short_codes_are_400(world):

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from flask_modular_login.server.ratelimit import RateLimiter, retry_header
+from flask_modular_login.server.ratelimit import RateLimiter, client_key, retry_header
 from tests.conftest import FrozenClock
 
 
@@ -40,6 +40,31 @@ def test_memory_is_bounded_and_fails_closed_when_full():
     assert limiter.hit("c") == 10, "full of live keys: refuse rather than forget"
     clock.advance(10)
     assert limiter.hit("c") is None, "old keys were swept"
+
+
+def test_wait_answers_like_hit_but_counts_nothing_and_adds_no_key():
+    clock = FrozenClock(0.0)
+    limiter = RateLimiter(2, 10, clock=clock, max_keys=2)
+    assert limiter.wait("a") is None and limiter.hit("a") is None
+    assert [limiter.wait("a") for _ in range(5)] == [None] * 5, "asking counts nothing"
+    assert limiter.hit("a") is None and limiter.wait("a") == 10
+    for key in ("new1", "new2", "new3"):
+        assert limiter.wait(key) is None, "asking adds no key"
+    assert limiter.hit("b") is None
+    assert limiter.wait("c") == 10, "full of live keys: a new key would be refused"
+    clock.advance(10)
+    assert limiter.wait("c") is None
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2::7", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+    ("::ffff:192.0.2.7", "192.0.2.7"),
+    ("", "?"), (None, "?"), ("not-an-ip", "not-an-ip"),
+])
+def test_client_keys_group_an_ipv6_host_by_its_64(address, key):
+    assert client_key(address) == key
 
 
 def test_concurrent_hits_never_exceed_the_limit():

@@ -14,6 +14,11 @@ Contract:
 * :func:`renew` decides, from the store's view of the session, whether an expired
   lease may be replaced, and returns the new :class:`Lease` to sign. It raises
   :class:`SessionEnded` when the session is revoked, unknown or too old.
+
+A token has exactly one spelling: three segments of canonical unpadded
+base64url (no ``=``, no whitespace, no ``+``/``/``, unused trailing bits zero).
+Anything else is refused before the signature is checked, so a padded or
+re-spelled copy of a genuine token is never a second valid cookie.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -38,6 +44,11 @@ __all__ = ["Lease", "SessionFacts", "SigningKey", "KeyRing", "LeaseError", "Leas
 TOKEN_VERSION = 1
 ALGORITHM = "EdDSA"
 _INTS = {"auth_time", "issued_at", "expires_at", "session_expires_at", "version"}
+_B64 = "[A-Za-z0-9_-]"
+_SEGMENT = f"(?:{_B64}{{4}})*(?:{_B64}{{2}}[AEIMQUYcgkosw048]|{_B64}[AQgw])?"
+_CANONICAL = re.compile(rf"{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}", re.ASCII)
+"""A compact JWS whose segments are canonical unpadded base64url: a final partial group
+of 2 or 3 characters must leave its unused low bits zero (RFC 4648, section 3.5)."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +223,8 @@ def verify(token: str, keys: KeyRing, now: float) -> Lease:
 
 def verify_signature(token: str, keys: KeyRing) -> Lease:
     """The lease inside a genuine ``token``, expired or not; raises :class:`LeaseError`."""
+    if not isinstance(token, str) or not _CANONICAL.fullmatch(token):
+        raise LeaseError("lease rejected: not a canonical compact JWS")
     try:
         header = jwt.get_unverified_header(token)
         public_key = keys.get(header.get("kid", ""))

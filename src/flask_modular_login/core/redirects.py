@@ -5,6 +5,11 @@ A target is safe when it is a path on the service's own origin (``/x``, never
 own or matches an allowed origin (``scheme://host[:port]``; port ``*`` matches any
 port). Anything else (other hosts, ``https:evil.com``, user info, backslashes,
 control characters, encoded variants of those) is refused.
+
+Paths are checked as browsers will resolve them: dot segments are removed first
+(RFC 3986 ``remove_dot_segments``, with ``%2e`` counted as a dot and a backslash
+as a slash, as browsers do), so ``/.//evil.com`` and ``/login/../..//evil.com``,
+which resolve to ``//evil.com``, are refused too.
 """
 
 from __future__ import annotations
@@ -44,10 +49,35 @@ def _decodings(target: str) -> list[str]:
 
 
 def _plain(text: str) -> bool:
-    """No backslash, whitespace or control character; relative forms stay single-slash."""
+    """No backslash, whitespace or control character; relative forms stay single-slash,
+    also once their dot segments are resolved."""
     if "\\" in text or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
         return False
+    if text.startswith("/") and not text.startswith("//"):
+        text = remove_dot_segments(text.split("?", 1)[0].split("#", 1)[0])
     return not text.startswith("//") and not text.startswith("/\\")
+
+
+def remove_dot_segments(path: str) -> str:
+    """``path`` with ``.`` and ``..`` segments resolved (RFC 3986, section 5.2.4).
+
+    As browsers do, ``%2e`` (any case) counts as a dot and a backslash as a slash.
+    ``..`` never climbs above the root: ``/a/../..//b`` is ``//b``.
+    """
+    segments = path.replace("\\", "/").split("/")
+    kept: list[str] = []
+    last = len(segments) - 1
+    for index, segment in enumerate(segments[1:], start=1):
+        dots = segment.lower().replace("%2e", ".")
+        if dots == "..":
+            if kept:
+                kept.pop()
+        elif dots != ".":
+            kept.append(segment)
+            continue
+        if index == last:
+            kept.append("")
+    return segments[0] + "/" + "/".join(kept) if len(segments) > 1 else path
 
 
 def _local_path(target: str) -> bool:

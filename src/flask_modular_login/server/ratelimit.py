@@ -1,10 +1,11 @@
 """A small in-process rate limiter: at most ``limit`` hits per key in any ``window`` seconds.
 
-Per process: each worker of a uwsgi deployment (and each login-service host)
-counts on its own, so the effective limit is ``limit`` times the number of
-processes. That is enough to make guessing a short invite code (about 40 bits)
-hopeless; a deployment that needs one global count puts a shared limiter
-(nginx ``limit_req``, memcached) in front.
+Per process: counts are not shared between processes. Each worker of a uwsgi
+deployment (and each login-service host) counts on its own, so the effective
+limit is ``limit`` times the number of processes. That is enough to make
+guessing a short invite code (about 40 bits) hopeless; a shared store for the
+counters (memcached) is planned, and until then a deployment that needs one
+global count puts a shared limiter (nginx ``limit_req``) in front.
 
 Memory is bounded: keys whose hits all left the window are swept, and when more
 than ``max_keys`` keys are live at once, new keys are refused (fail closed)
@@ -15,10 +16,15 @@ until old ones age out.
     limiter = RateLimiter(limit=10, window=600, clock=time.monotonic)
     wait = limiter.hit(("user", user_id))   # None: allowed (and counted)
     if wait is not None: ...                # refused: retry in ``wait`` seconds
+    limiter.wait(key)                       # the same answer, counting nothing, adding no key
+
+:func:`client_key` is the key for a client address: IPv6 clients count per /64,
+since one host commonly holds a whole /64 and could otherwise fill the table.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -42,6 +48,13 @@ class RateLimiter:
 
     def hit(self, key: Hashable) -> float | None:
         """Count one hit for ``key``: None if allowed, else the seconds until the next is."""
+        return self._check(key, count=True)
+
+    def wait(self, key: Hashable) -> float | None:
+        """What :meth:`hit` would answer for ``key`` now, without counting or adding a key."""
+        return self._check(key, count=False)
+
+    def _check(self, key: Hashable, count: bool) -> float | None:
         now = self._clock()
         with self._lock:
             hits = self._hits.get(key)
@@ -50,11 +63,14 @@ class RateLimiter:
                     self._sweep(now)
                 if len(self._hits) >= self.max_keys:
                     return self.window
+                if not count:
+                    return None
                 hits = self._hits[key] = deque()
             self._forget(hits, now)
             if len(hits) >= self.limit:
                 return max(hits[0] + self.window - now, 0.0)
-            hits.append(now)
+            if count:
+                hits.append(now)
             return None
 
     def _forget(self, hits: deque[float], now: float) -> None:
@@ -71,3 +87,16 @@ class RateLimiter:
 def retry_header(seconds: float) -> str:
     """A ``Retry-After`` value: whole seconds, at least 1."""
     return str(max(1, math.ceil(seconds)))
+
+
+def client_key(address: str | None) -> str:
+    """The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 prefix."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "?"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
