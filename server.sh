@@ -1,6 +1,7 @@
 #!/bin/sh
 # flask_modular_login: one entry point for developers and deployments.
 #   sh server.sh debug   login service on http://localhost:8000 with the test provider
+#                        (add --debugger for Werkzeug's interactive debugger, loopback only)
 #   sh server.sh test    install the test dependencies and run the whole suite
 #   sh server.sh serve   uwsgi in the foreground (uwsgi.ini, socket $LOGIN_RUN_DIR/uwsgi.sock)
 #   sh server.sh start   uwsgi in the background (pid in $LOGIN_RUN_DIR/uwsgi.pid)
@@ -34,6 +35,36 @@ ensure_deploy() {
     ensure_venv deploy
 }
 
+# The programs the suite drives for real: node and npm (an OpenID Connect
+# provider), nginx, chromium. Installed with apt where we run as root; otherwise
+# named, with the command to install them (their tests fail when CI is set).
+ensure_test_system() {
+    missing=""
+    command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+    [ -z "$missing" ] && return
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing system packages:$missing"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    else
+        echo "missing system packages:$missing; install them with: sudo apt-get install$missing" >&2
+    fi
+}
+
+# The OpenID Connect provider's node modules, again whenever its lock file changed.
+ensure_node_modules() {
+    dir=tests/support/oidc
+    stamp="$dir/node_modules/.installed-lock"
+    command -v npm >/dev/null 2>&1 || return 0
+    if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+        (cd "$dir" && npm ci --no-audit --no-fund --silent)
+        cp "$dir/package-lock.json" "$stamp"
+    fi
+}
+
 init_run() {
     mkdir -p "$RUN" && chmod 700 "$RUN"
     "$PY" -m flask_modular_login init
@@ -46,9 +77,11 @@ case "$command" in
         ensure_venv dev
         export LOGIN_DEBUG=1
         init_run
-        exec "$PY" -m flask_modular_login serve --debug --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
+        exec "$PY" -m flask_modular_login serve --debug --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" "$@"
         ;;
     test)
+        ensure_test_system
+        ensure_node_modules
         ensure_venv test
         exec "$PY" -m pytest "$@"
         ;;
