@@ -94,3 +94,33 @@ def test_the_debugger_is_refused_on_a_reachable_host(runner, app_runs, host):
     assert result.exit_code != 0
     assert "--debugger" in result.output and "loopback" in result.output
     assert app_runs == [], "the server never starts"
+
+
+def test_clients_add_prints_a_credential_once_and_keeps_only_its_key(runner, run_dir):
+    from flask_modular_login.core.protocol import auth
+    from flask_modular_login.store import open_store
+
+    added = runner.invoke(main, ["clients", "add", "chat-app"])
+    assert added.exit_code == 0, added.output
+    credential = added.output.strip()
+    name, key = auth.parse_credential(credential)
+    assert name == "chat-app"
+    store = open_store(f"sqlite:///{run_dir / 'users.db'}")
+    assert store.clients.lookup("chat-app").key == key
+    secret = credential.rpartition(".")[2]
+    assert secret not in (run_dir / "users.db").read_bytes().decode("latin-1")
+    store.dispose()
+    again = runner.invoke(main, ["clients", "add", "chat-app"])
+    assert again.exit_code != 0 and "exists" in again.output
+    assert runner.invoke(main, ["clients", "add", "bad name!"]).exit_code != 0
+
+
+def test_clients_list_and_revoke(runner, run_dir):
+    runner.invoke(main, ["clients", "add", "a"])
+    runner.invoke(main, ["clients", "add", "b"])
+    assert runner.invoke(main, ["clients", "revoke", "a"]).exit_code == 0
+    listing = runner.invoke(main, ["clients", "list"]).output.splitlines()
+    assert [line.split("\t")[:2] for line in listing] == [["a", "revoked"], ["b", "active"]]
+    assert runner.invoke(main, ["clients", "revoke", "a"]).exit_code != 0, "already revoked"
+    readded = runner.invoke(main, ["clients", "add", "a"])
+    assert readded.exit_code == 0, "a revoked name may get a new credential"

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from .config import Settings
 from .core import leases
+from .core.leases import Issued as Issued
 from .core.leases import Lease
 from .keystore import Keys
 from .store import Store
-
-
-@dataclass(frozen=True)
-class Issued:
-    """A freshly signed lease and its token (the ``login`` cookie's value)."""
-
-    lease: Lease
-    token: str
 
 
 class LeaseAuthority:

@@ -6,18 +6,23 @@ Settings come from ``LOGIN_...`` environment variables (see ``config.py``).
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import time
 
 import click
 
 from . import keystore
 from .config import load_settings
-from .store import open_store
+from .core.protocol import auth
+from .service import Services
+from .service.sessions import UnknownUser
+from .store import Store, open_store
+from .store.clients import ClientExists
 
 
 @click.group()
 def main() -> None:
-    """Manage the login service: keys, database, sessions."""
+    """Manage the login service: keys, database, sessions, channel clients."""
 
 
 @main.command()
@@ -49,13 +54,74 @@ def prune_keys() -> None:
 @click.argument("user_id")
 def remove_user(user_id: str) -> None:
     """End every session of USER_ID and delete the user."""
+    services = _services()
+    try:
+        ended = services.sessions.remove_user(user_id)
+    except UnknownUser as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        services.store.dispose()
+    click.echo(f"removed {user_id}; ended {ended} session(s)")
+
+
+def _services() -> Services:
     settings = load_settings()
     store = open_store(settings.database_url)
-    if store.accounts.get(user_id) is None:
-        raise click.ClickException(f"no user {user_id}")
-    ended = store.sessions.revoke_user(user_id, "user_removed", int(time.time()))
-    store.accounts.delete(user_id)
-    click.echo(f"removed {user_id}; ended {ended} session(s)")
+    return Services.build(store, keystore.KeyCache(settings.keys_dir).get, settings)
+
+
+@main.group()
+def clients() -> None:
+    """Remote client apps allowed on the channel (docs/protocol.md)."""
+
+
+@clients.command("add")
+@click.argument("name")
+def clients_add(name: str) -> None:
+    """Allow client NAME; prints its credential once (only a key derived from it is kept)."""
+    try:
+        auth.check_name(name)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    credential = auth.new_credential(name, secrets.token_bytes(auth.SECRET_BYTES))
+    store = _store()
+    try:
+        store.clients.add(name, auth.parse_credential(credential)[1], int(time.time()))
+    except ClientExists as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.dispose()
+    click.echo(credential)
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """Every client: name, when added, whether revoked."""
+    store = _store()
+    try:
+        for client in store.clients.list():
+            state = "revoked" if client.revoked_at is not None else "active"
+            added = time.strftime("%Y-%m-%d %H:%M", time.gmtime(client.created_at))
+            click.echo(f"{client.name}\t{state}\tadded {added} UTC")
+    finally:
+        store.dispose()
+
+
+@clients.command("revoke")
+@click.argument("name")
+def clients_revoke(name: str) -> None:
+    """Cut client NAME off: its connections close at once, its credential stops working."""
+    store = _store()
+    try:
+        if not store.clients.revoke(name, int(time.time())):
+            raise click.ClickException(f"no active client {name!r}")
+    finally:
+        store.dispose()
+    click.echo(f"revoked {name}")
+
+
+def _store() -> Store:
+    return open_store(load_settings().database_url, migrate=True)
 
 
 @main.command()

@@ -105,3 +105,19 @@ def prune(keys_dir: Path, older_than: float, now: float | None = None) -> list[P
 
 def _stamp(path: Path) -> int:
     return int(path.name.split("-")[1])
+
+
+class KeyCache:
+    """Loads the keys of ``keys_dir`` once, again on demand (a rotation seen as an unknown
+    key id)."""
+
+    def __init__(self, keys_dir: Path) -> None:
+        self._keys_dir = keys_dir
+        self._keys: Keys | None = None
+
+    def get(self) -> Keys:
+        return self._keys or self.reload()
+
+    def reload(self) -> Keys:
+        self._keys = load(self._keys_dir)
+        return self._keys

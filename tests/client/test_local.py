@@ -63,7 +63,7 @@ def test_unreadable_store_fails_closed_after_the_staleness_limit(interface, logi
     def broken(*args, **kwargs):
         raise OSError("database unreachable")
 
-    monkeypatch.setattr(interface.store.sessions, "revocations_after", broken)
+    monkeypatch.setattr(interface.store.events, "after", broken)
     clock.advance(1)
     assert interface.authenticate(token).user is not None, "a short outage is tolerated"
     clock.advance(10)
@@ -91,7 +91,7 @@ def test_no_renewal_past_the_absolute_session_life(interface, login, clock):
 def test_client_app_answers_503_when_login_checks_are_unavailable(
         client, interface, login, clock, monkeypatch):
     client.set_cookie("login", login("alice"))
-    monkeypatch.setattr(interface.store.sessions, "revocations_after",
+    monkeypatch.setattr(interface.store.events, "after",
                         lambda *a, **k: (_ for _ in ()).throw(OSError("down")))
     clock.advance(60)
     response = client.get("/hidden")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flask_modular_login import AccessNamespace, Grant
-from flask_modular_login.client.access_events import AccessEventsUnavailable
+from flask_modular_login.client.events import EventsUnavailable
 from flask_modular_login.core.groups import GroupPath
 
 CHAT = AccessNamespace("chat", ownership_method="test", owner_id="olivia")
@@ -122,11 +122,11 @@ def test_unreadable_events_fail_closed_after_the_staleness_limit(access, user, i
     def broken(*args, **kwargs):
         raise OSError("database unreachable")
 
-    monkeypatch.setattr(interface.store.access, "events_after", broken)
+    monkeypatch.setattr(interface.store.events, "after", broken)
     clock.advance(1)
     assert allowed(access, CHAT / "a", alice), "a short outage is tolerated"
     clock.advance(10)
-    with pytest.raises(AccessEventsUnavailable):
+    with pytest.raises(EventsUnavailable):
         access.evaluate(CHAT / "a", alice)
 
 

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from flask_modular_login import LocalLoginInterface, keystore
-from flask_modular_login.client.verifier import LeaseVerifier
 from flask_modular_login.core import leases
 from flask_modular_login.core.errors import LeaseError
 from flask_modular_login.core.leases import KeyRing, SigningKey
+from flask_modular_login.core.verifier import LeaseVerifier
 
 
 @pytest.fixture

@@ -66,10 +66,10 @@ def test_a_revocation_is_forgotten_once_every_lease_of_the_session_ended(
         _revoke(interface, token, clock)
     clock.advance(0.3)
     assert [interface.authenticate(t).user for t in tokens] == [None, None]
-    assert len(interface.revocations.revoked) == 2
+    assert len(interface.feed.revoked) == 2
     clock.advance(900)
     assert [interface.authenticate(t).user for t in tokens] == [None, None], "expired, refused"
-    assert len(interface.revocations.revoked) == 0
+    assert len(interface.feed.revoked) == 0
     started_later = _client(run_dir, clock)
-    assert len(started_later.revocations.revoked) == 0
+    assert len(started_later.feed.revoked) == 0
     assert [started_later.authenticate(t).user for t in tokens] == [None, None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flask_modular_login import create_app
+from flask_modular_login.cookies import cookie_flags
 
 
 def _post(client, path, **kwargs):
@@ -60,7 +61,7 @@ def test_cookies_are_secure_outside_debug(run_dir):
     assert response.status_code == 200
     with app.test_request_context():
         state = app.extensions["flask_modular_login"]
-        assert state.interface.cookie_flags()["secure"] is True
+        assert cookie_flags(state.settings)["secure"] is True
         assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -141,11 +141,11 @@ def test_spots_bound_concurrent_redemptions_of_many_invites(url, store):
 
 def test_remove_member_and_events(store):
     alice = user(store, "alice")
-    cursor = store.access.event_cursor()
+    cursor = store.events.cursor()
     store.access.add_member(CHAT / "x", alice, NOW)
     assert store.access.remove_member(CHAT / "x", alice, NOW)
     assert not store.access.remove_member(CHAT / "x", alice, NOW)
-    events = store.access.events_after(cursor)
+    events = store.events.after(cursor)
     assert [(e.kind, str(e.group)) for e in events] == [("added", "chat/x"), ("removed", "chat/x")]
 
 

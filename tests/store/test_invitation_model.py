@@ -37,7 +37,7 @@ from hypothesis.stateful import (
 from flask_modular_login.core import invitations as rules
 from flask_modular_login.core.groups import GroupPath
 from flask_modular_login.core.invitations import Grant, InviteRequest, Membership, Removal
-from flask_modular_login.server import access_rights
+from flask_modular_login.service import access as rights
 from flask_modular_login.store import open_store
 
 START = 1_800_000_000
@@ -141,8 +141,8 @@ class InvitationModel(RuleBasedStateMachine):
         if not members:
             return
         target = data.draw(st.sampled_from(members))
-        mine = access_rights.holdings(self.store.access, self.ids[remover])
-        if access_rights.may_remove(mine, target, self.now):
+        mine = rights.holdings(self.store.access, self.ids[remover])
+        if rights.may_remove(mine, target, self.now):
             assert self.store.access.remove_member(target.group, target.user_id, self.now)
 
     @rule(invite=invites)

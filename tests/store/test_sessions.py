@@ -1,4 +1,4 @@
-"""The store: identities, sessions, revocations cursor, and concurrent writers."""
+"""The store: identities, sessions, the event log and its cursor, and concurrent writers."""
 
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ def test_revocations_are_appended_once_with_increasing_cursor(store):
     assert store.sessions.revoke(ids[0], "logout", NOW)
     assert not store.sessions.revoke(ids[0], "logout", NOW), "already revoked"
     assert store.sessions.revoke_user(user.id, "removed", NOW, keep=ids[2]) == 1
-    rows = store.sessions.revocations_after(0)
-    assert [r.session_id for r in rows] == ids[:2]
+    rows = store.events.after(0)
+    assert [(r.kind, r.session_id) for r in rows] == [("revoked", i) for i in ids[:2]]
     assert rows[0].cursor < rows[1].cursor
-    assert store.sessions.revocations_after(rows[0].cursor) == rows[1:]
+    assert store.events.after(rows[0].cursor) == rows[1:]
 
 
 def test_a_revocation_carries_when_the_last_lease_of_its_session_ends(store):
@@ -47,7 +47,7 @@ def test_a_revocation_carries_when_the_last_lease_of_its_session_ends(store):
     short = store.sessions.renew(long, NOW + 200, 60)
     assert (long.expires_at, short.expires_at) == (NOW + 3700, NOW + 260)
     store.sessions.revoke(first.session_id, "logout", NOW + 300)
-    [row] = store.sessions.revocations_after(0)
+    [row] = store.events.after(0)
     assert (row.created_at, row.leases_end) == (NOW + 300, NOW + 3700)
     with pytest.raises(SessionEnded):
         store.sessions.renew(short, NOW + 400, 60)
@@ -59,9 +59,39 @@ def test_startup_load_is_every_revocation_whose_leases_may_still_be_live(store):
                    for seconds in (100, 5000))
     store.sessions.revoke(ended, "x", NOW)
     store.sessions.revoke(live, "x", NOW)
-    cursor, rows = store.sessions.revocations_live(NOW + 1000)
+    cursor, rows = store.events.live_revocations(NOW + 1000)
     assert [r.session_id for r in rows] == [live] and cursor == 2
-    assert store.sessions.revocations_live(NOW + 5000) == (2, [])
+    assert store.events.live_revocations(NOW + 5000) == (2, [])
+
+
+def test_the_log_holds_sessions_and_memberships_under_one_cursor(store):
+    from flask_modular_login.core.groups import GroupPath
+
+    user = store.accounts.login("test", "a", "a", None, NOW)
+    session = store.sessions.create(user.id, "test", NOW, 10**6, 60).session_id
+    store.access.add_member(GroupPath("chat"), user.id, NOW)
+    store.sessions.revoke(session, "logout", NOW + 1)
+    store.access.remove_member(GroupPath("chat"), user.id, NOW + 2)
+    events = store.events.after(0)
+    assert [e.kind for e in events] == ["added", "revoked", "removed"]
+    assert [e.cursor for e in events] == [1, 2, 3] and store.events.cursor() == 3
+
+
+def test_purge_keeps_live_revocations_recent_changes_and_the_cursor(store):
+    from flask_modular_login.core.groups import GroupPath
+
+    user = store.accounts.login("test", "a", "a", None, NOW)
+    short, long = (store.sessions.create(user.id, "test", NOW, 10**6, s).session_id
+                   for s in (60, 5000))
+    store.access.add_member(GroupPath("old"), user.id, NOW)
+    store.sessions.revoke(short, "x", NOW)
+    store.sessions.revoke(long, "x", NOW)
+    store.access.add_member(GroupPath("new"), user.id, NOW + 900)
+    assert store.events.purge(NOW + 1000, keep_seconds=500) == 2
+    assert [(e.kind, e.session_id or e.group) for e in store.events.after(0)] == [
+        ("revoked", long), ("added", "new")]
+    assert store.events.purge(NOW + 10**6, keep_seconds=500) == 1
+    assert store.events.cursor() == 4, "the newest event stays: the cursor never goes back"
 
 
 def test_no_session_starts_for_a_removed_user(store):

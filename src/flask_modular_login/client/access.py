@@ -4,7 +4,7 @@ Two jobs, one object:
 
 * **checks**: :meth:`LocalAccess.evaluate` decides an expression for a user
   against the cached oracle (:mod:`.memberships`), after reading new access
-  events if the poll interval is over (:mod:`.access_events`) and making any
+  events from the feed if its poll interval is over (:mod:`.events`) and making any
   namespace the expression names exist (:mod:`.namespace`) the first time. The
   decision itself is cached too, for as long as every answer it rests on, and
   dropped with them;
@@ -27,7 +27,7 @@ from ..core.groups import Evaluation, Expression, GroupPath, evaluate
 from ..core.invitations import Grant, Membership
 from ..store import Store
 from ..store.access import Invite
-from .access_events import AccessEventPoller
+from .events import EventFeed
 from .membership_cache import DECISION, InProcessMembershipCache, MembershipCache
 from .memberships import CachedMemberships, Found
 from .namespace import OwnedPath
@@ -38,12 +38,14 @@ logger = logging.getLogger("flask_modular_login.access")
 class LocalAccess:
     """Checks and grants against the store of this machine, cached in this process."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time,
-                 poll_seconds: float = 0.25, cache: MembershipCache | None = None) -> None:
+    def __init__(self, store: Store, feed: EventFeed, *,
+                 clock: Callable[[], float] = time.time,
+                 cache: MembershipCache | None = None) -> None:
         self._store = store
         self._clock = clock
         self.cache: MembershipCache = cache or InProcessMembershipCache()
-        self.events = AccessEventPoller(store.access, self.cache, poll_seconds, clock)
+        self.feed = feed
+        feed.subscribe(lambda event: self.cache.forget(event.user_id or ""))
         self.oracle = CachedMemberships(store.access, self.cache, clock)
         self._ensured: set[tuple[str, ...]] = set()
 
@@ -55,7 +57,7 @@ class LocalAccess:
         The result may be shared with other calls: do not change its ``via``.
         """
         now = self._clock()
-        self.events.refresh(now)
+        self.feed.refresh(now)
         self._ensure_namespaces(expr.walk())
         key = (DECISION, expr)
         cached = self.cache.get(user_id, key, now)

@@ -44,6 +44,7 @@ import flask
 from werkzeug.wrappers import Response
 
 from ..core.groups import ExpressionSpec
+from ..negotiation import json_error, wants_json
 from .access import LocalAccess
 from .admission import admit
 from .local import Authentication, LocalLoginInterface
@@ -273,19 +274,4 @@ def _update_cookie(interface: LocalLoginInterface, auth: Authentication,
         response.set_cookie(**interface.cookie(auth.renewed))
     elif auth.clear_cookie:
         response.delete_cookie(interface.settings.cookie_name, **interface.cookie_flags())
-    return response
-
-
-def wants_json() -> bool:
-    """Whether the request is an API call (JSON Accept or XHR) rather than a page load."""
-    request = flask.request
-    if request.headers.get("X-Requested-With", "").lower() == "xmlhttprequest":
-        return True
-    accept = request.accept_mimetypes
-    return accept["application/json"] > accept["text/html"]
-
-
-def json_error(status: int, code: str, message: str, **extra: Any) -> Response:
-    response = flask.jsonify({"error": code, "message": message, **extra})
-    response.status_code = status
     return response

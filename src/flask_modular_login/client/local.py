@@ -1,6 +1,9 @@
 """``LocalLoginInterface``: check a request's ``login`` cookie in any Python framework.
 
-For apps on the same machine as the login service (same ``run/`` and database).
+For apps on the same machine as the login service (same ``run/`` and database);
+apps on other hosts use ``RemoteLoginInterface`` (:mod:`.remote`), the same check
+over the channel.
+
 Framework adapters (the Flask decorators, the aiohttp example) call
 :meth:`LocalLoginInterface.authenticate` with the cookie's value and then apply
 the returned :class:`Authentication` to their response: set the renewed cookie,
@@ -12,52 +15,35 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from ..authority import Issued, LeaseAuthority
+from ..authority import LeaseAuthority
 from ..config import Settings, load_settings
-from ..core.errors import LeaseError, SessionEnded
-from ..core.leases import Lease
-from ..keystore import Keys, load
+from ..cookies import cookie_flags, lease_cookie
+from ..core.leases import Issued, Lease
+from ..core.verifier import LeaseVerifier
+from ..keystore import KeyCache
 from ..store import Store, open_store
 from .access import LocalAccess
-from .revocations import RevocationPoller, RevocationSet
-from .verifier import LeaseVerifier
+from .check import ANONYMOUS, REJECTED, Authentication, LoginCheck
+from .events import StoreEventFeed
+
+__all__ = ["LocalLoginInterface", "Authentication", "ANONYMOUS", "REJECTED"]
 
 
-@dataclass(frozen=True)
-class Authentication:
-    """The outcome of checking one cookie.
-
-    ``user`` is ``{"id", "name", "picture"}`` or None (logged out). ``renewed``
-    holds a new lease the adapter must set as the cookie; ``clear_cookie`` asks
-    it to delete a cookie that is forged, garbage or ended.
-    """
-
-    user: dict[str, Any] | None
-    lease: Lease | None = None
-    renewed: Issued | None = None
-    clear_cookie: bool = False
-
-
-ANONYMOUS = Authentication(None)
-REJECTED = Authentication(None, clear_cookie=True)
-
-
-class LocalLoginInterface:
-    """Lease checks for one process: cached verification, revocations, local renewal."""
+class LocalLoginInterface(LoginCheck):
+    """The request check (:class:`~.check.LoginCheck`) with local adapters: keys from
+    ``run/keys``, the store's event log polled, leases renewed against the store."""
 
     def __init__(self, settings: Settings | None = None, *, store: Store | None = None,
                  clock: Callable[[], float] = time.time, **overrides: Any) -> None:
         self.settings = settings or load_settings(**overrides)
         self.store = store or open_store(self.settings.database_url)
-        self.clock = clock
-        self._keys = _KeyCache(self.settings)
+        self._keys = KeyCache(self.settings.keys_dir)
         self.authority = LeaseAuthority(self.store, self._keys.get, self.settings, clock)
-        self.verifier = LeaseVerifier(lambda: self._keys.reload().ring, clock)
-        self.revocations = RevocationPoller(
-            self.store, RevocationSet(), self.settings.revocation_poll_seconds, clock)
+        feed = StoreEventFeed(self.store.events, self.settings.revocation_poll_seconds, clock)
+        super().__init__(LeaseVerifier(lambda: self._keys.reload().ring, clock), feed,
+                         _StoreRenewer(self.authority), clock)
         self._access: LocalAccess | None = None
         self._access_lock = threading.Lock()
 
@@ -70,62 +56,27 @@ class LocalLoginInterface:
         if self._access is None:
             with self._access_lock:
                 if self._access is None:
-                    self._access = LocalAccess(
-                        self.store, clock=self.clock,
-                        poll_seconds=self.settings.revocation_poll_seconds)
+                    self._access = LocalAccess(self.store, self.feed, clock=self.clock)
         return self._access
 
-    def authenticate(self, token: str | None) -> Authentication:
-        """Check one cookie value; see :class:`Authentication` for what to do next."""
-        if not token:
-            return ANONYMOUS
-        now = self.clock()
-        self.revocations.refresh(now)
-        try:
-            lease = self.verifier.lease(token)
-        except LeaseError:
-            return REJECTED
-        if lease.session_id in self.revocations.revoked:
-            self.verifier.forget(token)
-            return REJECTED
-        if now < lease.expires_at:
-            return Authentication(lease.user(), lease)
-        return self._renew(token, lease)
-
-    def _renew(self, token: str, expired: Lease) -> Authentication:
-        self.verifier.forget(token)
-        try:
-            issued = self.authority.renew(expired)
-        except SessionEnded:
-            return REJECTED
-        return Authentication(issued.lease.user(), issued.lease, renewed=issued)
-
     def sync_revocations(self) -> None:
-        """Read new revocations now (after this process revoked something itself)."""
-        self.revocations.refresh(self.clock(), force=True)
+        """Read new events now (after this process changed something itself)."""
+        self.feed.refresh(self.clock(), force=True)
 
     def cookie(self, issued: Issued) -> dict[str, Any]:
         """Keyword arguments for ``response.set_cookie`` (Flask and aiohttp alike)."""
-        max_age = max(0, issued.lease.session_expires_at - int(self.clock()))
-        return {"key": self.settings.cookie_name, "value": issued.token, "max_age": max_age,
-                **self.cookie_flags()}
+        return lease_cookie(self.settings, issued, self.clock())
 
     def cookie_flags(self) -> dict[str, Any]:
         """Path, domain and flags shared by setting and deleting the cookie."""
-        return {"path": "/", "domain": self.settings.cookie_domain,
-                "secure": self.settings.cookie_secure, "httponly": True, "samesite": "Lax"}
+        return cookie_flags(self.settings)
 
 
-class _KeyCache:
-    """Loads keys once, again on demand (a rotation seen as an unknown key id)."""
+class _StoreRenewer:
+    """The local :class:`~.check.LeaseRenewer`: straight against the store."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._keys: Keys | None = None
+    def __init__(self, authority: LeaseAuthority) -> None:
+        self._authority = authority
 
-    def get(self) -> Keys:
-        return self._keys or self.reload()
-
-    def reload(self) -> Keys:
-        self._keys = load(self._settings.keys_dir)
-        return self._keys
+    def renew(self, token: str, expired: Lease) -> Issued:
+        return self._authority.renew(expired)

@@ -5,8 +5,8 @@ cached), it is one indexed query for the missing paths
 (:meth:`AccessStore.grants <flask_modular_login.store.access.AccessStore.grants>`).
 An answer is kept until the membership that grants it expires, and at most
 ``max_age`` seconds (a bound for changes no event announces, such as an owner
-identity linked to an account later). Changes announced in ``access_events``
-reach the cache through :class:`~.access_events.AccessEventPoller`.
+identity linked to an account later). Changes announced in the event log reach
+the cache through the client's event feed (:mod:`.events`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from ..core.groups import GroupPath
-from ..store.access import AccessStore, Held
+from ..core.groups import GroupPath, Held
+from .check import MembershipOracle
 from .membership_cache import MembershipCache
 
 Found = dict[GroupPath, "GroupPath | None"]
@@ -24,7 +24,7 @@ Found = dict[GroupPath, "GroupPath | None"]
 class CachedMemberships:
     """A :class:`~flask_modular_login.core.groups.MembershipOracle` with a cache."""
 
-    def __init__(self, access: AccessStore, cache: MembershipCache,
+    def __init__(self, access: MembershipOracle, cache: MembershipCache,
                  clock: Callable[[], float], max_age: float = 60.0) -> None:
         self._access = access
         self._cache = cache

@@ -1,10 +1,8 @@
-"""The in-memory set of revoked sessions, and how local clients keep it fresh.
+"""The in-memory set of revoked sessions a client consults on every request.
 
-Local clients read the revocations table after their cursor at most once every
-``poll_seconds`` (lazily, on a request), never once per request: a revocation
-reaches them within that bound. If the store cannot be read for a while (see
-:mod:`.polling`) the set can no longer be trusted and :meth:`RevocationPoller.refresh`
-raises :class:`RevocationsUnavailable` (fail closed).
+An event feed (:mod:`.events`) fills it from the event log, locally by polling,
+remotely by pushes over the channel. If the feed can no longer be trusted, its
+``refresh`` raises :class:`RevocationsUnavailable` and checks fail closed.
 
 Each revocation carries ``leases_end``, when the last lease ever issued for that
 session runs out (whoever issued it, with whatever lease setting). A client
@@ -17,10 +15,6 @@ here depends on the client's own ``LOGIN_LEASE_SECONDS``.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
-
-from ..store import Store
-from .polling import Poller
 
 
 class RevocationsUnavailable(RuntimeError):
@@ -56,26 +50,3 @@ class RevocationSet:
             end, session_id = heapq.heappop(self._ends)
             if self._revoked.get(session_id) == end:
                 del self._revoked[session_id]
-
-
-class RevocationPoller(Poller):
-    """Keeps a :class:`RevocationSet` up to date from the store's revocations table."""
-
-    unavailable = RevocationsUnavailable
-
-    def __init__(self, store: Store, revoked: RevocationSet, poll_seconds: float,
-                 clock: Callable[[], float]) -> None:
-        self._store = store
-        self.revoked = revoked
-        now = clock()
-        cursor, rows = store.sessions.revocations_live(int(now))
-        for row in rows:
-            revoked.add(row.session_id, row.leases_end)
-        revoked.cursor = cursor
-        revoked.prune(now)
-        super().__init__(poll_seconds, clock)
-
-    def poll(self, now: float) -> None:
-        for row in self._store.sessions.revocations_after(self.revoked.cursor):
-            self.revoked.add(row.session_id, row.leases_end, row.cursor)
-        self.revoked.prune(now)

@@ -54,6 +54,7 @@ __all__ = [
     "Info",
     "ExpressionSpec",
     "Evaluation",
+    "Held",
     "MembershipOracle",
     "MembershipLookupError",
     "InMemoryMemberships",
@@ -277,6 +278,14 @@ class Info(Expression):
 
     def __str__(self) -> str:
         return "(" + " + ".join(str(operand) for operand in self.operands) + ")"
+
+
+@dataclass(frozen=True)
+class Held:
+    """Access to ``group`` and everything below it, until ``until`` (None: no end)."""
+
+    group: GroupPath
+    until: float | None
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .errors import LeaseError, LeaseExpired, SessionEnded
 
-__all__ = ["Lease", "SessionFacts", "SigningKey", "KeyRing", "LeaseError", "LeaseExpired",
-           "SessionEnded", "lease_for", "issue", "verify", "verify_signature", "renew",
-           "key_id", "unverified_kid"]
+__all__ = ["Lease", "Issued", "Authentication", "ANONYMOUS", "REJECTED", "SessionFacts",
+           "SigningKey", "KeyRing", "LeaseError", "LeaseExpired", "SessionEnded", "lease_for",
+           "issue", "verify", "verify_signature", "renew", "key_id", "unverified_kid"]
 
 TOKEN_VERSION = 1
 ALGORITHM = "EdDSA"
@@ -109,6 +109,33 @@ def _check_types(lease: Lease) -> None:
             raise LeaseError(f"lease claim {name} has the wrong type")
     if lease.version != TOKEN_VERSION:
         raise LeaseError(f"unsupported lease version {lease.version}")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A freshly signed lease and its token (the ``login`` cookie's value)."""
+
+    lease: Lease
+    token: str
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """The outcome of checking one cookie.
+
+    ``user`` is ``{"id", "name", "picture"}`` or None (logged out). ``renewed``
+    holds a new lease the adapter must set as the cookie; ``clear_cookie`` asks
+    it to delete a cookie that is forged, garbage or ended.
+    """
+
+    user: dict[str, Any] | None
+    lease: Lease | None = None
+    renewed: Issued | None = None
+    clear_cookie: bool = False
+
+
+ANONYMOUS = Authentication(None)
+REJECTED = Authentication(None, clear_cookie=True)
 
 
 @dataclass(frozen=True)

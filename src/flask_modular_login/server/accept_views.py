@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from ..core.invitations import Membership
 from ..store.access import SHORT_ALPHABET, SHORT_LENGTH, Invite, InviteNotFound
-from . import access_rights, login_flow
+from . import login_flow
 from .access_answers import Refusal, done, grant_dict, json_wanted, refusing, user_id
 from .csrf import csrf_token
 from .invite_form import Body, flag, read_body
@@ -54,8 +54,7 @@ def accept_invite(code: str) -> Response:
     body = read_body(ACCEPT_FIELDS)
     invite = _invite_by_code(code)
     _check_confirmed(invite, body)
-    state = current_state()
-    joined = state.store.access.redeem(code, user_id(), state.authority.now())
+    joined = current_state().access.redeem(code, user_id())
     return _joined(invite, joined)
 
 
@@ -75,8 +74,7 @@ def enter_code() -> Response | str:
     if not _given(body, "join"):
         return _preview(invite, flask.url_for("login.enter_code"), {"code": short, "join": "yes"})
     _check_confirmed(invite, body)
-    state = current_state()
-    joined = state.store.access.redeem_by_id(invite.id, user_id(), state.authority.now())
+    joined = current_state().access.redeem_by_id(invite.id, user_id())
     return _joined(invite, joined)
 
 
@@ -158,7 +156,7 @@ def _spend_attempt() -> None:
 
 def _preview(invite: Invite, action: str, hidden: dict[str, str]) -> Response | str:
     state = current_state()
-    grant = access_rights.preview(state.store.access, invite, user_id(), state.authority.now())
+    grant = state.access.preview(invite, user_id())
     inviter = state.store.accounts.get(invite.terms.inviter_id)
     data = {"group": str(invite.terms.group), "grant": grant_dict(grant),
             "inviter": inviter.name if inviter else None, "confirm": invite.terms.confirm,

@@ -23,18 +23,21 @@ from typing import Any, TypeVar
 import flask
 from werkzeug.wrappers import Response
 
-from ..client.decorators import json_error, wants_json
 from ..core import invitations as rules
 from ..core.invitations import Grant, InviteTerms
+from ..negotiation import json_error, wants_json
+from ..service.access import AlreadyRevoked, NotYours
 from ..store.access import InviteNotFound
+from .auth import current_auth
 from .errors import message_page
 from .invite_form import FieldError, removal_name
-from .state import current_auth
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InviteNotFound, 404),
+    (NotYours, 404),
+    (AlreadyRevoked, 409),
     (rules.Expired, 410),
     (rules.Revoked, 410),
     (rules.UsedUp, 409),
@@ -118,7 +121,8 @@ def refusing(view: View) -> View:
             return refusal
         try:
             return view(*args, **kwargs)
-        except (Refusal, FieldError, InviteNotFound, rules.InviteError) as error:
+        except (Refusal, FieldError, InviteNotFound, NotYours, AlreadyRevoked,
+                rules.InviteError) as error:
             return refusal_for(error)
 
     return wrapper  # type: ignore[return-value]

@@ -8,10 +8,11 @@ from typing import Any
 
 import flask
 
-from ..client.local import LocalLoginInterface
 from ..config import load_settings
-from ..keystore import ensure_private_dir
+from ..core.verifier import LeaseVerifier
+from ..keystore import KeyCache, ensure_private_dir
 from ..keystore import load as load_keys
+from ..service import Services
 from ..store import open_store
 from . import (
     access_routes,
@@ -56,7 +57,9 @@ class LoginBlueprint:
         ensure_private_dir(settings.run_dir)
         store = open_store(settings.database_url, migrate=True)
         load_keys(settings.keys_dir, create=True)
-        state = LoginState(settings, LocalLoginInterface(settings, store=store, clock=self._clock))
+        keys = KeyCache(settings.keys_dir)
+        services = Services.build(store, keys.get, settings, self._clock)
+        state = LoginState(settings, services, LeaseVerifier(lambda: keys.reload().ring))
         blueprint = _make_blueprint()
         if settings.debug:
             state.providers.update(test_platform.register(blueprint))

@@ -8,8 +8,7 @@ import flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ..client.decorators import json_error, wants_json
-from ..client.revocations import RevocationsUnavailable
+from ..negotiation import json_error, wants_json
 
 
 def message_page(status: int, message: str) -> Response:
@@ -27,14 +26,6 @@ def http_error(error: HTTPException) -> Response:
     return message_page(status, message)
 
 
-def unavailable(_error: RevocationsUnavailable) -> Response:
-    message = "Login checks are unavailable for a moment; please retry."
-    if wants_json():
-        return json_error(503, "unavailable", message)
-    return message_page(503, message)
-
-
 def register(target: flask.Flask | flask.Blueprint) -> None:
     """Answer errors of ``target`` (a whole app, or only the login blueprint's routes)."""
     target.register_error_handler(HTTPException, http_error)
-    target.register_error_handler(RevocationsUnavailable, unavailable)

@@ -14,10 +14,11 @@ import flask
 from werkzeug.wrappers import Response
 
 from ..store.accounts import AccountError, IdentityTaken, LastIdentity, NoSuchIdentity
+from .auth import current_auth
 from .errors import message_page
 from .platforms.profile import Profile
 from .session_views import answer, form_value, require_login
-from .state import current_auth, current_state
+from .state import current_state
 
 
 def finish_link(provider: str, user_id: str | None, profile: Profile) -> Response:
@@ -63,10 +64,4 @@ def unlink() -> Response:
 
 
 def _end_sessions_through(user_id: str, provider: str, keep: str) -> int:
-    state = current_state()
-    if any(identity.provider == provider for identity in state.store.accounts.linked(user_id)):
-        return 0
-    ended = state.store.sessions.revoke_user(user_id, "unlinked", state.authority.now(),
-                                             keep=keep, provider=provider)
-    state.interface.sync_revocations()
-    return ended
+    return current_state().sessions.end_through_provider(user_id, provider, keep)

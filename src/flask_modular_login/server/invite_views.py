@@ -12,13 +12,13 @@ import base64
 import flask
 from werkzeug.wrappers import Response
 
-from ..core import invitations as rules
 from ..core.invitations import InviteTerms
+from ..service import access as rights
 from ..store.access import IssuedInvite
-from . import access_rights, login_flow, qr
+from . import login_flow, qr
 from .access_answers import grant_dict, json_wanted, refusing, terms_dict, user_id
 from .csrf import csrf_token
-from .invite_form import INVITE_FIELDS, InviteForm, parse_invite, read_body
+from .invite_form import INVITE_FIELDS, parse_invite, read_body
 from .state import current_state
 
 
@@ -26,7 +26,7 @@ from .state import current_state
 def invite_page() -> Response | str:
     """GET: the groups the user may invite to, with their limits, and the form."""
     state = current_state()
-    held = access_rights.invitable(state.store.access, user_id(), state.authority.now())
+    held = rights.invitable(state.store.access, user_id(), state.authority.now())
     listing = {"groups": [{"group": str(m.group), "grant": grant_dict(m.grant)} for m in held],
                "csrf_token": csrf_token()}
     if json_wanted():
@@ -38,23 +38,8 @@ def invite_page() -> Response | str:
 def create_invite() -> Response:
     """POST: parse the form, check it against the user's grant, store the invite."""
     form = parse_invite(read_body(INVITE_FIELDS), login_flow.checked_next)
-    terms = _checked_terms(form)
-    state = current_state()
-    issued = state.store.access.create_invite(terms, state.authority.now())
+    issued, terms = current_state().access.create_invite(user_id(), form.group, form.request)
     return _shown(issued, terms)
-
-
-def _checked_terms(form: InviteForm) -> InviteTerms:
-    """The terms to store; raises the core's Escalation or BadValue (nothing stored)."""
-    state = current_state()
-    now = state.authority.now()
-    inviter = user_id()
-    held = state.store.access.holding(inviter, form.group, now)
-    if held is None:
-        raise rules.OutsideGroup("you have no access to this group", field="group",
-                                 requested=str(form.group))
-    return rules.validate_invite(inviter, held.grant, held.group, form.request(now, held.grant),
-                                 now)
 
 
 def _shown(issued: IssuedInvite, terms: InviteTerms) -> Response:

@@ -10,6 +10,7 @@ import flask
 from werkzeug.exceptions import Conflict
 from werkzeug.wrappers import Response
 
+from ..cookies import lease_cookie
 from ..core.errors import LeaseError, SessionEnded
 from ..core.redirects import safe_next
 from . import csrf
@@ -54,13 +55,13 @@ def complete_login(provider: str, subject: str, name: str, picture: str | None) 
     csrf.reset()
     user = state.store.accounts.login(provider, subject, name, picture, state.authority.now())
     try:
-        issued = state.authority.start_session(
+        issued = state.sessions.start(
             user.id, provider, ip=flask.request.remote_addr,
             user_agent=flask.request.headers.get("User-Agent"))
     except SessionEnded:
         raise Conflict("This account was removed while logging in.") from None
     response = flask.redirect(destination)
-    response.set_cookie(**state.interface.cookie(issued))
+    response.set_cookie(**lease_cookie(state.settings, issued, state.sessions.now()))
     return response
 
 
@@ -70,14 +71,13 @@ def _end_previous_session() -> None:
     if not token:
         return
     try:
-        lease = state.interface.verifier.lease(token)
+        lease = state.verifier.lease(token)
     except LeaseError:
         return
     end_session(lease.session_id, "relogin")
 
 
 def end_session(session_id: str, reason: str) -> None:
-    """Revoke one session and make this process reject it at once."""
-    state = current_state()
-    state.store.sessions.revoke(session_id, reason, state.authority.now())
-    state.interface.sync_revocations()
+    """End one session (every client refuses it at once where it listens, else within
+    its poll)."""
+    current_state().sessions.end(session_id, reason)

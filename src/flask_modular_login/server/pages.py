@@ -5,9 +5,11 @@ from __future__ import annotations
 import flask
 from werkzeug.wrappers import Response
 
-from ..client.decorators import wants_json
+from ..cookies import cookie_flags
+from ..negotiation import wants_json
 from . import login_flow, request_body
-from .state import current_auth, current_state
+from .auth import current_auth
+from .state import current_state
 
 
 def login_page() -> Response | str:
@@ -43,14 +45,14 @@ def logout() -> Response:
     else:
         target = login_flow.checked_next(next_target)
         response = flask.redirect(target or flask.url_for("login.login_page"))
-    response.delete_cookie(state.settings.cookie_name, **state.interface.cookie_flags())
+    response.delete_cookie(state.settings.cookie_name, **cookie_flags(state.settings))
     return response
 
 
 def jwks() -> Response:
     """The public keys that verify leases (RFC 7517); safe to publish, and the one answer of
     the service that caches may keep (a minute; see :mod:`.headers`)."""
-    ring = current_state().interface.verifier.keys
+    ring = current_state().verifier.keys
     response = flask.jsonify(ring.jwks())
     response.cache_control.public = True
     response.cache_control.max_age = 60

@@ -28,12 +28,13 @@ import flask
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from ..client.decorators import wants_json
+from ..negotiation import wants_json
 from . import identity_views, login_flow
+from .auth import current_auth
 from .errors import message_page
 from .platforms.profile import LoginDenied, Profile, ProviderError
 from .session_views import form_value, require_login
-from .state import current_auth, current_state
+from .state import current_state
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Taking access back: remove members (``/access/view/remove``) and renege invites
 (``/access/view/renege``), with JSON twins.
 
-Lists show only what :mod:`.access_rights` allows; a POST checks the object again
+Lists show only what :mod:`..service.access` allows; a POST checks the object again
 and answers 404 ("nothing of that kind that you may change") both when it does
 not exist and when it lies outside the user's rights, so crafted ids learn
 nothing (SECURITY.md 10).
@@ -14,11 +14,10 @@ import re
 import flask
 from werkzeug.wrappers import Response
 
-from ..core.groups import GroupPath
 from ..core.invitations import Membership
+from ..service import access as rights
 from ..store.access import Invite
-from . import access_rights
-from .access_answers import Refusal, done, grant_dict, json_wanted, refusing, user_id
+from .access_answers import done, grant_dict, json_wanted, refusing, user_id
 from .csrf import csrf_token
 from .invite_form import group_path, pattern, read_body
 from .state import current_state
@@ -34,7 +33,7 @@ def remove_page() -> Response | str:
     """GET: the memberships the user may end (their own: leave)."""
     state = current_state()
     me = user_id()
-    members = access_rights.removable(state.store.access, me, state.authority.now())
+    members = rights.removable(state.store.access, me, state.authority.now())
     listing = {"members": [_member(m, me) for m in members], "csrf_token": csrf_token()}
     if json_wanted():
         return flask.jsonify(listing)
@@ -47,9 +46,7 @@ def remove_member() -> Response:
     body = read_body(REMOVE_FIELDS)
     group = group_path("group", body.required("group"))
     target = pattern("user", body.required("user"), USER_ID, "a user id")
-    _check_removable(group, target)
-    state = current_state()
-    state.store.access.remove_member(group, target, state.authority.now())
+    current_state().access.remove(user_id(), group, target)
     message = "You left." if target == user_id() else "Member removed."
     return done(message, flask.url_for("login.remove_page"), removed={"group": str(group),
                                                                          "user": target})
@@ -61,7 +58,7 @@ def renege_page() -> Response | str:
     remove)."""
     state = current_state()
     me = user_id()
-    invites = access_rights.revocable(state.store.access, me, state.authority.now())
+    invites = rights.revocable(state.store.access, me, state.authority.now())
     listing = {"invites": [_invite(i, me) for i in invites], "csrf_token": csrf_token()}
     if json_wanted():
         return flask.jsonify(listing)
@@ -73,32 +70,9 @@ def renege_invite() -> Response:
     """POST ``invite`` (an id from the list): revoke it; its link, short code and QR die."""
     body = read_body(RENEGE_FIELDS)
     invite_id = pattern("invite", body.required("invite"), INVITE_ID, "an invite id")
-    _check_revocable(invite_id)
-    state = current_state()
-    if not state.store.access.revoke_invite(invite_id, state.authority.now()):
-        raise Refusal(409, "already_revoked", "this invite was already revoked")
+    current_state().access.renege(user_id(), invite_id)
     return done("Invite revoked: its link, short code and QR code no longer work.",
                 flask.url_for("login.renege_page"), revoked=invite_id)
-
-
-def _check_removable(group: GroupPath, target_id: str) -> None:
-    state = current_state()
-    access = state.store.access
-    target = access.membership(target_id, group)
-    mine = access_rights.holdings(access, user_id())
-    if target is None or not access_rights.may_remove(mine, target, state.authority.now()):
-        raise Refusal(404, "not_found", "no such membership that you may remove")
-
-
-def _check_revocable(invite_id: str) -> None:
-    state = current_state()
-    access = state.store.access
-    me = user_id()
-    invite = access.invite_by_id(invite_id)
-    mine = access_rights.holdings(access, me)
-    if invite is None or not access_rights.may_renege(access, me, mine, invite,
-                                                       state.authority.now()):
-        raise Refusal(404, "not_found", "no such invite that you may revoke")
 
 
 def _name(user: str) -> str | None:

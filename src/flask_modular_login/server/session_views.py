@@ -12,11 +12,12 @@ import flask
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from ..client.decorators import json_error, wants_json
+from ..negotiation import json_error, wants_json
 from . import request_body
+from .auth import current_auth
 from .csrf import csrf_token
 from .errors import message_page
-from .state import current_auth, current_state
+from .state import current_state
 
 HANDLE_LENGTH = 12
 
@@ -66,12 +67,8 @@ def end_session() -> Response:
     handle = form_value("handle")
     if len(handle) != HANDLE_LENGTH or not all(c in "0123456789abcdef" for c in handle):
         raise BadRequest("handle must be a session handle from the sessions list")
-    state = current_state()
-    ended = state.store.sessions.revoke_handle(current_auth().user["id"], handle, "ended",
-                                               state.authority.now())
-    if not ended:
+    if not current_state().sessions.end_by_handle(current_auth().user["id"], handle):
         return answer(404, "no such session of yours (already ended?)", ended=0)
-    state.interface.sync_revocations()
     return answer(200, "session ended", ended=1)
 
 
@@ -80,11 +77,8 @@ def end_other_sessions() -> Response:
     refusal = require_login()
     if refusal:
         return refusal
-    state = current_state()
     auth = current_auth()
-    ended = state.store.sessions.revoke_user(auth.user["id"], "ended_by_user",
-                                             state.authority.now(), keep=auth.lease.session_id)
-    state.interface.sync_revocations()
+    ended = current_state().sessions.end_others(auth.user["id"], keep=auth.lease.session_id)
     return answer(200, f"{ended} other session(s) ended", ended=ended)
 
 

@@ -8,9 +8,11 @@ from typing import Any
 import flask
 
 from ..authority import LeaseAuthority
-from ..client.decorators import authenticate
-from ..client.local import Authentication, LocalLoginInterface
 from ..config import Settings
+from ..core.verifier import LeaseVerifier
+from ..service import Services
+from ..service.access import AccessService
+from ..service.sessions import SessionService
 from ..store import Store
 
 EXTENSION = "flask_modular_login"
@@ -19,23 +21,27 @@ EXTENSION = "flask_modular_login"
 @dataclass
 class LoginState:
     settings: Settings
-    interface: LocalLoginInterface
+    services: Services
+    verifier: LeaseVerifier
     providers: dict[str, str] = field(default_factory=dict)  # name -> start endpoint
     platforms: dict[str, Any] = field(default_factory=dict)  # name -> registry.Provider
 
     @property
     def store(self) -> Store:
-        return self.interface.store
+        return self.services.store
+
+    @property
+    def sessions(self) -> SessionService:
+        return self.services.sessions
+
+    @property
+    def access(self) -> AccessService:
+        return self.services.access
 
     @property
     def authority(self) -> LeaseAuthority:
-        return self.interface.authority
+        return self.services.sessions.authority
 
 
 def current_state() -> LoginState:
     return flask.current_app.extensions[EXTENSION]
-
-
-def current_auth() -> Authentication:
-    """The request's authentication, checked once per request (cookie renewed or cleared)."""
-    return authenticate(current_state().interface)

@@ -12,8 +12,8 @@ Invite codes are 192-bit CSPRNG tokens; only their SHA-256 is stored (the
 hash doubles as the invite's non-secret id). Short codes (8 characters, about
 40 bits) are stored hashed too and must only be looked up behind a rate limit.
 
-Every change of a membership appends an ``access_events`` row, the cursor
-client caches poll to invalidate what they hold for that user.
+Every change of a membership appends an event to the log (:mod:`.events`), which
+client caches follow to forget what they hold for that user.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
-    func,
     insert,
     literal,
     null,
@@ -45,10 +44,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..core import invitations as rules
-from ..core.groups import GroupPath
+from ..core.groups import GroupPath, Held
 from ..core.invitations import Grant, InviteState, InviteTerms, Membership, Removal
+from . import events
 from .tables import (
-    access_events,
     access_groups,
     group_owners,
     identities,
@@ -87,22 +86,6 @@ class IssuedInvite:
     id: str
     code: str
     short_code: str
-
-
-@dataclass(frozen=True)
-class Held:
-    """Access to ``group`` and everything below it, until ``until`` (None: no end)."""
-
-    group: GroupPath
-    until: float | None
-
-
-@dataclass(frozen=True)
-class AccessEvent:
-    cursor: int
-    user_id: str
-    group: GroupPath
-    kind: str
 
 
 def code_id(code: str) -> str:
@@ -158,7 +141,7 @@ class AccessStore:
         group at or above it the user may enter and until when, or None. One query.
 
         A cache may keep a :class:`Held` until its ``until``; what changes sooner
-        (added, removed, joined) is announced in ``access_events``.
+        (added, removed, joined) is announced in the event log.
         """
         chains = {path: _ancestor_keys(path) for path in paths}
         wanted = {key for chain in chains.values() for key in chain}
@@ -304,19 +287,6 @@ class AccessStore:
                 .where(identities.c.user_id == user_id)
                 .order_by(group_owners.c.group_path)).scalars()
             return [GroupPath.parse(path) for path in dict.fromkeys(rows)]
-
-    # ------------------------------------------------------------ events
-
-    def events_after(self, cursor: int, limit: int = 10_000) -> list[AccessEvent]:
-        query = (select(access_events).where(access_events.c.id > cursor)
-                 .order_by(access_events.c.id).limit(limit))
-        with self._store.read() as conn:
-            return [AccessEvent(row.id, row.user_id, GroupPath.parse(row.group_path), row.kind)
-                    for row in conn.execute(query)]
-
-    def event_cursor(self) -> int:
-        with self._store.read() as conn:
-            return conn.execute(select(func.max(access_events.c.id))).scalar() or 0
 
 
 # ---------------------------------------------------------------- queries
@@ -494,8 +464,7 @@ def announce_identity_change(conn: Connection, user_id: str, provider: str, subj
 
 
 def _event(conn: Connection, user_id: str, path: GroupPath, kind: str, now: int) -> None:
-    conn.execute(insert(access_events).values(user_id=user_id, group_path=str(path),
-                                              kind=kind, created_at=now))
+    events.append(conn, kind, now, user_id=user_id, group_path=str(path))
 
 
 def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

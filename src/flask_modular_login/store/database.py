@@ -20,6 +20,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 
 from .access import AccessStore
 from .accounts import AccountStore
+from .clients import ClientStore
+from .events import EventLog
 from .sessions import SessionStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,14 +29,16 @@ _IMMEDIATE = "login_write"
 
 
 class Store:
-    """The user database: accounts (users, identities), sessions (sessions, revocations)
-    and access (groups, memberships, invites)."""
+    """The user database: accounts (users, identities), sessions, access (groups,
+    memberships, invites) and the event log (revocations, membership changes)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.accounts = AccountStore(self)
         self.sessions = SessionStore(self)
         self.access = AccessStore(self)
+        self.events = EventLog(self)
+        self.clients = ClientStore(self)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -1,8 +1,8 @@
-"""Sessions and the append-only revocations table whose id is the clients' cursor.
+"""Sessions, and their revocations in the event log (:mod:`.events`).
 
 Every way a session ends (logout, "end this session", "end all others", removal of
-the user) marks the row revoked *and* appends a revocation in the same transaction,
-so a client that reads revocations after its cursor never misses one.
+the user) marks the row revoked *and* appends a ``revoked`` event in the same
+transaction, so a client that reads the log after its cursor never misses one.
 
 A session's lease is decided in the write transaction that records it: starting a
 session writes the row and decides its first lease from what was written (a
@@ -19,12 +19,14 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy import Connection, case, insert, select, update
 
 from ..core.errors import SessionEnded
+from ..core.events import REVOKED
 from ..core.leases import Lease, SessionFacts, lease_for
 from ..core.leases import renew as renewal
-from .tables import revocations, sessions, users
+from .events import append_many
+from .tables import sessions, users
 
 if TYPE_CHECKING:
     from .database import Store
@@ -44,18 +46,6 @@ class SessionInfo:
     user_agent: str | None
 
 
-@dataclass(frozen=True)
-class Revocation:
-    """One ended session; every lease issued for it has run out at ``leases_end``."""
-
-    cursor: int
-    session_id: str
-    created_at: int
-    leases_end: int
-
-
-_REVOCATION_COLUMNS = (revocations.c.id, revocations.c.session_id, revocations.c.created_at,
-                       revocations.c.leases_end)
 _FACTS_COLUMNS = (sessions.c.id, sessions.c.user_id, users.c.name, users.c.picture,
                   sessions.c.auth_time, sessions.c.expires_at, sessions.c.revoked_at)
 
@@ -144,25 +134,6 @@ class SessionStore:
                 query = query.where(sessions.c.provider == provider)
             return _revoke(conn, list(conn.execute(query).scalars()), reason, now)
 
-    def revocations_after(self, cursor: int, limit: int = 10_000) -> list[Revocation]:
-        query = (select(*_REVOCATION_COLUMNS)
-                 .where(revocations.c.id > cursor).order_by(revocations.c.id).limit(limit))
-        with self._store.read() as conn:
-            return [Revocation(*row) for row in conn.execute(query)]
-
-    def revocations_live(self, now: int) -> tuple[int, list[Revocation]]:
-        """The current cursor and every revocation whose session may still have a live
-        lease at ``now`` (``leases_end > now``): what a client starting up needs,
-        however long ago the session ended.
-        """
-        with self._store.read() as conn:
-            cursor = conn.execute(select(func.max(revocations.c.id))).scalar() or 0
-            rows = conn.execute(
-                select(*_REVOCATION_COLUMNS)
-                .where(revocations.c.leases_end > now, revocations.c.id <= cursor)
-                .order_by(revocations.c.id))
-            return cursor, [Revocation(*row) for row in rows]
-
 
 def _facts(conn: Connection, session_id: str, lock: bool = False) -> SessionFacts | None:
     query = (select(*_FACTS_COLUMNS).join(users, users.c.id == sessions.c.user_id)
@@ -184,8 +155,6 @@ def _revoke(conn: Connection, session_ids: list[str], reason: str, now: int) -> 
                                                 sessions.c.revoked_at.is_(None))
                          .values(revoked_at=now)
                          .returning(sessions.c.id, sessions.c.leases_end)).all()
-    if ended:
-        conn.execute(insert(revocations), [
-            {"session_id": sid, "reason": reason, "created_at": now, "leases_end": end}
-            for sid, end in ended])
+    append_many(conn, [{"kind": REVOKED, "session_id": sid, "leases_end": end,
+                        "created_at": now} for sid, end in ended])
     return len(ended)

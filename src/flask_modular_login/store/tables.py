@@ -61,16 +61,22 @@ sessions = Table(
     Index("ix_sessions_user_id", "user_id"),
 )
 
-revocations = Table(
-    "revocations",
+events = Table(
+    "events",
     metadata,
+    # The cursor: ids only grow, so "everything after n" is one indexed range.
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("session_id", String(64), nullable=False),
-    Column("reason", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("session_id", String(64)),
+    # For "revoked": when the last lease of the session runs out (kept until then).
+    Column("leases_end", BigInteger),
+    Column("user_id", String(32)),
+    Column("group_path", String(1000)),
+    # For "client_revoked": the channel client cut off (the channel server closes it).
+    Column("client", String(64)),
     Column("created_at", BigInteger, nullable=False),
-    # The session's leases_end at revocation: clients keep the revocation until then.
-    Column("leases_end", BigInteger, nullable=False),
-    Index("ix_revocations_leases_end", "leases_end"),
+    Index("ix_events_leases_end", "leases_end"),
+    Index("ix_events_created_at", "created_at"),
 )
 
 # ---------------------------------------------------------------- access groups
@@ -141,12 +147,13 @@ redemptions = Table(
     Column("redeemed_at", BigInteger, nullable=False),
 )
 
-access_events = Table(
-    "access_events",
+channel_clients = Table(
+    "channel_clients",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", String(32), nullable=False),
-    Column("group_path", String(1000), nullable=False),
-    Column("kind", String(16), nullable=False),
+    Column("name", String(64), primary_key=True),
+    # SHA-256 derivation of the credential's secret (core.protocol.auth.client_key), in hex:
+    # it proves the client's identity, so it is kept as secret as the credential.
+    Column("key", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
 )

@@ -8,8 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..core import leases
-from ..core.leases import KeyRing, Lease
+from . import leases
+from .leases import KeyRing, Lease
 
 CACHE_SIZE = 10_000
 KEY_RELOAD_SECONDS = 5.0
