@@ -1,12 +1,15 @@
 #!/bin/sh
 # flask_modular_login: one entry point for developers and deployments.
 #   sh server.sh debug   login service on http://localhost:8000 with the test provider
-#                        (add --debugger for Werkzeug's interactive debugger, loopback only)
+#                        (add --debugger for Werkzeug's interactive debugger, loopback only),
+#                        and the channel for remote client apps on ws://127.0.0.1:8001
+#   sh server.sh ws      the channel alone, in the foreground (ws://$LOGIN_CHANNEL_HOST:
+#                        $LOGIN_CHANNEL_PORT, default 127.0.0.1:8001, and $LOGIN_RUN_DIR/channel.sock)
 #   sh server.sh test    install the test dependencies and run the whole suite
 #   sh server.sh serve   uwsgi in the foreground (uwsgi.ini, socket $LOGIN_RUN_DIR/uwsgi.sock)
-#   sh server.sh start   uwsgi in the background (pid in $LOGIN_RUN_DIR/uwsgi.pid)
+#   sh server.sh start   uwsgi and the channel in the background (pids in $LOGIN_RUN_DIR/*.pid)
 # LOGIN_RUN_DIR (default run) holds keys, database, socket, pid and log.
-#   sh server.sh stop    stop the uwsgi started by 'start'
+#   sh server.sh stop    stop what 'start' started
 #   sh server.sh bench   run the benchmarks
 set -eu
 cd "$(dirname "$0")"
@@ -14,6 +17,8 @@ VENV="${VENV:-.venv}"
 PY="$VENV/bin/python"
 export LOGIN_RUN_DIR="${LOGIN_RUN_DIR:-run}"
 RUN="$LOGIN_RUN_DIR"
+CHANNEL_HOST="${LOGIN_CHANNEL_HOST:-127.0.0.1}"
+CHANNEL_PORT="${LOGIN_CHANNEL_PORT:-8001}"
 
 # Create the virtual environment and install the package with EXTRAS, again
 # whenever pyproject.toml changed since the last install.
@@ -65,6 +70,35 @@ ensure_node_modules() {
     fi
 }
 
+# Whether the process NAME that 'start' started (pid in $RUN/NAME.pid) is alive.
+running() {
+    [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null
+}
+
+# Wait up to 10 s until the socket $1 and the pid file $2 exist.
+wait_for() {
+    tries=0
+    until [ -S "$1" ] && [ -s "$2" ]; do
+        tries=$((tries + 1))
+        [ $tries -gt 100 ] && return 1
+        sleep 0.1
+    done
+}
+
+# Stop the process NAME that 'start' started, with signal $2 (then KILL after 10 s).
+stop_process() {
+    if [ ! -f "$RUN/$1.pid" ]; then echo "$1: not running (no $RUN/$1.pid)"; return; fi
+    pid="$(cat "$RUN/$1.pid")"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -"$2" "$pid"
+        tries=0
+        while kill -0 "$pid" 2>/dev/null && [ $tries -lt 100 ]; do sleep 0.1; tries=$((tries + 1)); done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    fi
+    rm -f "$RUN/$1.pid"
+    echo "$1: stopped"
+}
+
 init_run() {
     mkdir -p "$RUN" && chmod 700 "$RUN"
     "$PY" -m flask_modular_login init
@@ -77,7 +111,24 @@ case "$command" in
         ensure_venv dev
         export LOGIN_DEBUG=1
         init_run
-        exec "$PY" -m flask_modular_login serve --debug --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" "$@"
+        # The channel runs beside the login service and stops with it.
+        "$PY" -m flask_modular_login channel --host "$CHANNEL_HOST" --port "$CHANNEL_PORT" &
+        channel_pid=$!
+        "$PY" -m flask_modular_login serve --debug --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" "$@" &
+        serve_pid=$!
+        trap 'kill "$channel_pid" 2>/dev/null || true' EXIT
+        trap 'kill "$serve_pid" 2>/dev/null || true' INT TERM
+        status=0
+        wait "$serve_pid" || status=$?
+        if kill -0 "$serve_pid" 2>/dev/null; then  # a signal interrupted the wait
+            wait "$serve_pid" || status=$?
+        fi
+        exit "$status"
+        ;;
+    ws)
+        ensure_venv dev
+        init_run
+        exec "$PY" -m flask_modular_login channel --host "$CHANNEL_HOST" --port "$CHANNEL_PORT" "$@"
         ;;
     test)
         ensure_test_system
@@ -93,36 +144,27 @@ case "$command" in
     start)
         ensure_deploy
         init_run
-        if [ -f "$RUN/uwsgi.pid" ] && kill -0 "$(cat "$RUN/uwsgi.pid")" 2>/dev/null; then
-            echo "already running (pid $(cat "$RUN/uwsgi.pid"))"; exit 0
-        fi
+        if running uwsgi; then echo "already running (pid $(cat "$RUN/uwsgi.pid"))"; exit 0; fi
         "$VENV/bin/uwsgi" --ini uwsgi.ini --daemonize "$RUN/uwsgi.log" --pidfile "$RUN/uwsgi.pid" "$@"
-        tries=0
-        until [ -S "$RUN/uwsgi.sock" ] && [ -s "$RUN/uwsgi.pid" ]; do
-            tries=$((tries + 1))
-            if [ $tries -gt 100 ]; then echo "uwsgi did not start; see $RUN/uwsgi.log" >&2; exit 1; fi
-            sleep 0.1
-        done
-        echo "started (pid $(cat "$RUN/uwsgi.pid")); log in $RUN/uwsgi.log"
+        wait_for "$RUN/uwsgi.sock" "$RUN/uwsgi.pid" || { echo "uwsgi did not start; see $RUN/uwsgi.log" >&2; exit 1; }
+        if ! running channel; then
+            nohup "$PY" -m flask_modular_login channel --host "$CHANNEL_HOST" --port "$CHANNEL_PORT" \
+                >> "$RUN/channel.log" 2>&1 &
+            echo $! > "$RUN/channel.pid"
+            wait_for "$RUN/channel.sock" "$RUN/channel.pid" || { echo "the channel did not start; see $RUN/channel.log" >&2; exit 1; }
+        fi
+        echo "started uwsgi (pid $(cat "$RUN/uwsgi.pid")) and the channel (pid $(cat "$RUN/channel.pid")); logs in $RUN/"
         ;;
     stop)
-        if [ ! -f "$RUN/uwsgi.pid" ]; then echo "not running (no $RUN/uwsgi.pid)"; exit 0; fi
-        pid="$(cat "$RUN/uwsgi.pid")"
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -INT "$pid"
-            tries=0
-            while kill -0 "$pid" 2>/dev/null && [ $tries -lt 100 ]; do sleep 0.1; tries=$((tries + 1)); done
-            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-        fi
-        rm -f "$RUN/uwsgi.pid"
-        echo "stopped"
+        stop_process uwsgi INT
+        stop_process channel TERM
         ;;
     bench)
         ensure_venv bench
         exec "$PY" benchmarks/run.py "$@"
         ;;
     *)
-        echo "usage: sh server.sh {debug|test|serve|start|stop|bench} [args]" >&2
+        echo "usage: sh server.sh {debug|ws|test|serve|start|stop|bench} [args]" >&2
         exit 2
         ;;
 esac

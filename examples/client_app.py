@@ -1,4 +1,4 @@
-"""A client app on its own port that uses the login service (issue 2's seed API).
+"""A client app on its own port that uses the login service.
 
 Run the login service first (``sh server.sh debug``), then from the repository
 root (so that ``run/`` is found; or set ``LOGIN_RUN_DIR``)::

@@ -23,7 +23,20 @@ __all__ = [
     "LocalLoginInterface",
     "LoginBlueprint",
     "LoginBuilder",
+    "RemoteLoginBuilder",
+    "RemoteLoginInterface",
     "create_app",
     "login_optional",
     "login_required",
 ]
+
+_REMOTE = {"RemoteLoginBuilder", "RemoteLoginInterface"}
+
+
+def __getattr__(name: str) -> object:
+    """The remote client (and its websocket library) is imported only when named."""
+    if name in _REMOTE:
+        from .client import remote
+
+        return getattr(remote, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -149,6 +149,19 @@ def serve(host: str, port: int, debug: bool, debugger: bool) -> None:
     app.run(host=host, port=port, debug=debugger, use_debugger=debugger, use_reloader=False)
 
 
+@main.command()
+@click.option("--host", default=None,
+              help="Address to listen on  [default: LOGIN_CHANNEL_HOST, else 127.0.0.1]")
+@click.option("--port", default=None, type=int,
+              help="TCP port  [default: LOGIN_CHANNEL_PORT, else 8001]")
+def channel(host: str | None, port: int | None) -> None:
+    """Run the channel for remote client apps (websockets; docs/protocol.md) on HOST:PORT and
+    the unix socket run/channel.sock, until SIGTERM or SIGINT."""
+    from .channel.server import run_channel
+
+    run_channel(load_settings(channel_host=host, channel_port=port))
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (an address or ``localhost``) can be reached from this machine only."""
     if host.lower() == "localhost":

@@ -30,6 +30,14 @@ LOGIN_PROVIDER_MODULES         ``[]``                       import paths of prov
                                                             your own (space separated)
 LOGIN_KEEP_PROVIDER_TOKENS     ``False``                    keep the provider's access token in
                                                             the service's session after login
+LOGIN_CHANNEL_HOST             ``127.0.0.1``                where the channel for remote client
+                                                            apps listens (``channel`` command;
+                                                            also ``<run>/channel.sock``)
+LOGIN_CHANNEL_PORT             ``8001``                     the channel's TCP port
+LOGIN_CHANNEL_HEARTBEAT_SECONDS
+                               ``2``                        seconds between the channel's
+                                                            heartbeats (a remote client counts
+                                                            2 × this + 1 s of silence as down)
 =============================  ===========================  =====================================
 """
 
@@ -63,6 +71,9 @@ class Settings:
     credentials: Path | None = None
     provider_modules: tuple[Any, ...] = ()
     keep_provider_tokens: bool = False
+    channel_host: str = "127.0.0.1"
+    channel_port: int = 8001
+    channel_heartbeat_seconds: float = 2.0  # docs/protocol.md: silence of 5 s means down
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -90,6 +101,9 @@ _CONVERTERS: dict[str, Any] = {
     "credentials": lambda v: Path(v) if v else None,
     "provider_modules": lambda v: tuple(v.split()) if isinstance(v, str) else tuple(v),
     "keep_provider_tokens": lambda v: _flag(v),
+    "channel_host": str,
+    "channel_port": int,
+    "channel_heartbeat_seconds": float,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -35,7 +36,8 @@ def server_sh(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 def uwsgi_service(tmp_path):
     require(str(Path(sys.prefix) / "bin" / "uwsgi"), "uwsgi")
     run_dir = tmp_path / "run"
-    env = {"LOGIN_RUN_DIR": str(run_dir), "LOGIN_DEBUG": "1", "VENV": sys.prefix}
+    env = {"LOGIN_RUN_DIR": str(run_dir), "LOGIN_DEBUG": "1", "VENV": sys.prefix,
+           "LOGIN_CHANNEL_PORT": str(free_port())}
     started = server_sh("start", env)
     assert started.returncode == 0, started.stdout + started.stderr
     try:
@@ -123,13 +125,20 @@ def test_request_logs_of_uwsgi_and_nginx_hold_no_invite_code(uwsgi_service, tmp_
     assert '"GET /login/access/accept/*** HTTP/1.1"' in nginx_log
 
 
-def test_stop_ends_uwsgi_and_removes_the_pid_file(tmp_path):
+def test_start_runs_uwsgi_and_the_channel_and_stop_ends_both(tmp_path):
     require(str(Path(sys.prefix) / "bin" / "uwsgi"), "uwsgi")
-    env = {"LOGIN_RUN_DIR": str(tmp_path / "run"), "VENV": sys.prefix}
+    port = free_port()
+    env = {"LOGIN_RUN_DIR": str(tmp_path / "run"), "VENV": sys.prefix,
+           "LOGIN_CHANNEL_PORT": str(port)}
     assert server_sh("start", env).returncode == 0
-    pid_file = tmp_path / "run" / "uwsgi.pid"
-    pid = int(pid_file.read_text())
+    pid_files = [tmp_path / "run" / f"{name}.pid" for name in ("uwsgi", "channel")]
+    pids = [int(path.read_text()) for path in pid_files]
+    with socket.create_connection(("127.0.0.1", port), 2):
+        pass  # the channel listens
+    again = server_sh("start", env)
+    assert again.returncode == 0 and "already running" in again.stdout
     assert server_sh("stop", env).returncode == 0
-    assert not pid_file.exists()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    assert not any(path.exists() for path in pid_files)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

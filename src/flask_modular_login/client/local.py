@@ -27,11 +27,12 @@ from ..store import Store, open_store
 from .access import LocalAccess
 from .check import ANONYMOUS, REJECTED, Authentication, LoginCheck
 from .events import StoreEventFeed
+from .hooks import FrameworkHooks
 
 __all__ = ["LocalLoginInterface", "Authentication", "ANONYMOUS", "REJECTED"]
 
 
-class LocalLoginInterface(LoginCheck):
+class LocalLoginInterface(FrameworkHooks, LoginCheck):
     """The request check (:class:`~.check.LoginCheck`) with local adapters: keys from
     ``run/keys``, the store's event log polled, leases renewed against the store."""
 

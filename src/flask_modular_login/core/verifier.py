@@ -41,6 +41,11 @@ class LeaseVerifier:
         self._cache[token] = lease
         return lease
 
+    def cached(self, token: str, now: float) -> bool:
+        """Whether ``token`` was verified before and its lease has not run out at ``now``."""
+        lease = self._cache.get(token)
+        return lease is not None and now < lease.expires_at
+
     @property
     def keys(self) -> KeyRing:
         return self._keys
