@@ -119,3 +119,18 @@ def test_mounted_on_a_host_app_only_the_service_is_covered(run_dir, clock):
     host_page = client.get("/host")
     assert host_page.headers["Cache-Control"] == "max-age=600"
     assert "X-Frame-Options" not in host_page.headers
+
+
+def test_every_answer_names_the_api_version_and_another_version_is_refused(service, login):
+    client = service.test_client()
+    login("alice", client=client)
+    csrf = client.get("/login/sessions").json["csrf_token"]
+    assert client.get("/login/sessions").headers["X-API-Version"] == "1"
+    assert client.get("/login/sessions", headers={"X-API-Version": "1"}).status_code == 200
+    refused = client.post("/login/sessions/end-others", headers={
+        "X-API-Version": "2", "X-CSRF-Token": csrf, "Accept": "application/json"})
+    assert refused.status_code == 400
+    assert refused.json["error"] == "unsupported_version" and refused.json["supported"] == [1]
+    assert "version 1" in refused.json["message"]
+    page = client.get("/login/view/sessions", headers={"X-API-Version": "banana"})
+    assert page.status_code == 400 and "version 1" in page.text

@@ -60,6 +60,7 @@ from ..core.verifier import LeaseVerifier
 from ..service import Services
 from ..store import Store, open_store
 from .hub import Hub
+from .local import SOCKET_NAME, ensure_local_credential
 from .peer import Peer
 from .rpc import INTERNAL, Dispatcher, RpcFailure
 
@@ -67,7 +68,6 @@ __all__ = ["ChannelServer", "run_channel", "SOCKET_NAME", "SOCKET_MODE", "MAX_FR
 
 logger = logging.getLogger("flask_modular_login.channel")
 
-SOCKET_NAME = "channel.sock"
 SOCKET_MODE = 0o660
 MAX_FRAME_BYTES = 2 * MAX_MESSAGE_BYTES
 """What websockets reads of one message at most; the protocol refuses above 64 KiB."""
@@ -295,6 +295,7 @@ def run_channel(settings: Settings | None = None) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     store = open_store(settings.database_url)
     try:
+        ensure_local_credential(store, settings.run_dir)
         services = Services.build(store, keystore.KeyCache(settings.keys_dir).get, settings)
         server = ChannelServer(store, services, settings)
         asyncio.run(_until_signalled(server, settings))

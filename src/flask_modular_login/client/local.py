@@ -47,6 +47,29 @@ class LocalLoginInterface(FrameworkHooks, LoginCheck):
                          _StoreRenewer(self.authority), clock)
         self._access: LocalAccess | None = None
         self._access_lock = threading.Lock()
+        self.channel = self._listen(clock)
+
+    def _listen(self, clock: Callable[[], float]) -> Any:
+        """Hear events pushed over the channel's unix socket, if the channel runs and this
+        process may read ``run/``: changes then arrive in milliseconds; polling stays the
+        fallback. None when there is no channel to hear."""
+        from ..channel.local import local_channel
+
+        found = local_channel(self.settings.run_dir)
+        if found is None:
+            return None
+        from ..channel.client import ChannelClient  # websockets only when there is a channel
+
+        feed = self.feed
+        channel = ChannelClient(found[0], found[1], on_events=lambda events, _now:
+                                feed.apply(events, clock()), cursor=lambda: feed.cursor)
+        channel.start()
+        return channel
+
+    def close(self) -> None:
+        """Stop hearing the channel (polling goes on)."""
+        if self.channel is not None:
+            self.channel.close()
 
     @property
     def access(self) -> LocalAccess:

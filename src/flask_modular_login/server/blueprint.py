@@ -16,6 +16,7 @@ from ..service import Services
 from ..store import open_store
 from . import (
     access_routes,
+    api_version,
     csrf,
     errors,
     headers,
@@ -80,6 +81,7 @@ def _format_time(epoch: int) -> str:
 
 def _make_blueprint() -> flask.Blueprint:
     blueprint = flask.Blueprint("login", __name__, template_folder="templates")
+    blueprint.before_request(api_version.check)  # another API version: 400 before anything
     blueprint.before_request(request_body.check)  # a bad body: 400 before any view
     blueprint.before_request(csrf.protect)
     errors.register(blueprint)

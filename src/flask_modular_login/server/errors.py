@@ -22,7 +22,8 @@ def http_error(error: HTTPException) -> Response:
     if wants_json() or flask.request.is_json:
         field = getattr(error, "field", None)  # a bad body or field (.request_body)
         extra = {"field": field} if isinstance(field, str) else {}
-        return json_error(status, error.name.lower().replace(" ", "_"), message, **extra)
+        code = getattr(error, "error", None) or error.name.lower().replace(" ", "_")
+        return json_error(status, code, message, **extra, **getattr(error, "extra", {}))
     return message_page(status, message)
 
 

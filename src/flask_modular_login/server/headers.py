@@ -5,6 +5,7 @@
   buttons). A view that sets a richer policy keeps its directives; its
   ``frame-ancestors``, if any, becomes ``'none'``.
 * ``X-Content-Type-Options: nosniff``.
+* ``X-API-Version: 1``, the version of the HTTP API (:mod:`.api_version`).
 * ``Referrer-Policy: strict-origin``: a page's URL may hold a bearer secret (the
   accept link's invite code), so pages opened from it (the invite's redirect, a
   provider) learn only the service's origin. Not ``no-referrer``: browsers then
@@ -27,11 +28,13 @@ from dataclasses import dataclass
 import flask
 from werkzeug.wrappers import Response
 
+from .api_version import API_VERSION, HEADER
+
 EXTENSION = "flask_modular_login.headers"
 CACHEABLE_ENDPOINTS = frozenset({"login.jwks"})
 FRAME_ANCESTORS = "frame-ancestors 'none'"
 FIXED = (("X-Frame-Options", "DENY"), ("X-Content-Type-Options", "nosniff"),
-         ("Referrer-Policy", "strict-origin"))
+         ("Referrer-Policy", "strict-origin"), (HEADER, str(API_VERSION)))
 
 
 @dataclass

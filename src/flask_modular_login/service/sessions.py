@@ -17,19 +17,40 @@ class UnknownUser(LookupError):
     code = "unknown_user"
 
 
+PURGE_EVERY = 3600
+"""Seconds between two purges of the event log (on a login, at most this often)."""
+MIN_EVENT_AGE = 60
+"""Membership events are kept at least this long: a client's cached answers last at most
+a minute, so an older event can no longer invalidate anything."""
+
+
 class SessionService:
     def __init__(self, store: Store, authority: LeaseAuthority, notifier: Notifier) -> None:
         self.store = store
         self.authority = authority
         self._notifier = notifier
+        self._purged_at = 0
 
     def now(self) -> int:
         return self.authority.now()
 
     def start(self, user_id: str, provider: str, ip: str | None = None,
               user_agent: str | None = None) -> Issued:
-        """A new session and its first lease; raises ``SessionEnded`` if the user is gone."""
-        return self.authority.start_session(user_id, provider, ip, user_agent)
+        """A new session and its first lease; raises ``SessionEnded`` if the user is gone.
+
+        Also purges the event log, at most once every :data:`PURGE_EVERY` seconds.
+        """
+        issued = self.authority.start_session(user_id, provider, ip, user_agent)
+        if self.now() - self._purged_at >= PURGE_EVERY:
+            self.purge_events()
+        return issued
+
+    def purge_events(self) -> int:
+        """Drop the revocations whose leases have all ended, and membership events older
+        than the longest lease (at least :data:`MIN_EVENT_AGE`); how many were dropped."""
+        self._purged_at = now = self.now()
+        keep = max(self.authority.settings.lease_seconds, MIN_EVENT_AGE)
+        return self.store.events.purge(now, keep_seconds=keep)
 
     def renew(self, expired: Lease) -> Issued:
         """A new lease for ``expired``'s session; raises ``SessionEnded`` if it is over."""
