@@ -38,6 +38,7 @@ environment.prepare()
 
 from flask_modular_login import AccessNamespace  # noqa: E402
 from flask_modular_login.client.access import LocalAccess  # noqa: E402
+from flask_modular_login.client.events import StoreEventFeed  # noqa: E402
 from flask_modular_login.core.groups import evaluate  # noqa: E402
 from flask_modular_login.store import open_store  # noqa: E402
 from flask_modular_login.store.database import MIGRATIONS  # noqa: E402
@@ -381,7 +382,7 @@ def run(args: argparse.Namespace) -> int:
     path = database(world, cache_key(args), args.rebuild, say)
     checks = make_checks(world, args.samples, args.seed)
     store = open_store(f"sqlite:///{path}")
-    access = LocalAccess(store)
+    access = LocalAccess(store, StoreEventFeed(store.events, 0.25, time.time))
     asks = our_asks(world, checks)
     say("measuring ours, cold ...")
     results = {COLD: measure_cold(access, asks)}

@@ -1,5 +1,7 @@
 """The benchmarks, in one command: a protected route (``login``) and access checks (``access``).
 
+Also remote client apps over the channel (``channel``: benchmarks/channel.py).
+
 Run from the repository root with the project's virtual environment::
 
     python benchmarks/run.py                 # both suites, about a minute
@@ -40,6 +42,7 @@ environment.prepare()
 import access as access_suite  # noqa: E402  (benchmarks/access.py)
 import flask  # noqa: E402
 
+import channel as channel_suite  # noqa: E402  (benchmarks/channel.py)
 import flask_modular_login  # noqa: E402
 
 try:
@@ -319,10 +322,11 @@ def report(variants: list[Variant], rounds: int, requests: int, clock_name: str)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--suite", choices=("all", "login", "access"), default="all",
+    parser.add_argument("--suite", choices=("all", "login", "access", "channel"), default="all",
                         help="which benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
-                        help="login: 3 short rounds, about 8 s; access: 1000 checks")
+                        help="login: 3 short rounds, about 8 s; access: 1000 checks; "
+                             "channel: smaller sizes, about 20 s")
     parser.add_argument("--rounds", type=int, help="rounds (default 7, --quick 3)")
     parser.add_argument("--seconds", type=float,
                         help="time budget of the timed part (default 30, --quick 5)")
@@ -339,12 +343,15 @@ def main(argv: list[str] | None = None) -> int:
                              "target is missed")
     parser.add_argument("-q", "--silent", action="store_true", help="no per-round lines")
     access_suite.add_arguments(parser)
+    channel_suite.add_arguments(parser)
     args = parser.parse_args(argv)
     status = 0
     if args.suite in ("all", "login"):
         status |= run_login(parser, args)
     if args.suite in ("all", "access"):
         status |= access_suite.run(args)
+    if args.suite in ("all", "channel"):
+        status |= channel_suite.run(args)
     return status
 
 

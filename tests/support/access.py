@@ -83,7 +83,7 @@ def chat_world(service: flask.Flask, people: People, now: float) -> None:
 
 
 def png_matrix(data_uri_or_bytes: str | bytes, scale: int = 8) -> list[list[bool]]:
-    """The modules of a 1-bit greyscale PNG (as :mod:`server.qr` writes), True: dark."""
+    """The modules of a 1-bit greyscale PNG (as :mod:`server.invitations.qr` writes), True: dark."""
     data = data_uri_or_bytes
     if isinstance(data, str):
         data = base64.b64decode(data.split(",", 1)[1])

@@ -47,6 +47,7 @@ from websockets.asyncio.client import ClientConnection as WebSocket
 from websockets.asyncio.client import connect, unix_connect
 from websockets.exceptions import ConnectionClosed as SocketClosed
 
+from ..core.errors import LoginError
 from ..core.events import Event
 from ..core.protocol.auth import NONCE_BYTES, parse_credential
 from ..core.protocol.connection import (
@@ -88,11 +89,13 @@ JOIN_TIMEOUT = 5.0
 EventsHandler = Callable[[list[Event], float], None]
 
 
-class ChannelUnavailable(ConnectionError):
+class ChannelUnavailable(LoginError, ConnectionError):
     """The channel is not connected, or no answer came in time: fail closed."""
 
+    code = "channel_unavailable"
 
-class ChannelRpcError(Exception):
+
+class ChannelRpcError(LoginError):
     """The service answered a request with error ``code`` (docs/protocol.md, "Error codes")."""
 
     def __init__(self, code: str, message: str = "") -> None:

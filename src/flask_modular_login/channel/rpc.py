@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from ..core.errors import LeaseError, SessionEnded
+from ..core.errors import LeaseError, LoginError, SessionEnded
 from ..core.events import CLIENT_REVOKED, Event
 from ..core.groups import evaluate
 from ..core.protocol.messages import (
@@ -50,7 +50,7 @@ BAD_VALUE = "bad_value"
 INTERNAL = "internal"
 
 
-class RpcFailure(Exception):
+class RpcFailure(LoginError):
     """One request failed with ``code`` (the connection stays open); ``message`` is for people
     and never holds a token, key or credential."""
 

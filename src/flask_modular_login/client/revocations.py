@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import heapq
 
+from ..core.errors import LoginError
 
-class RevocationsUnavailable(RuntimeError):
+
+class RevocationsUnavailable(LoginError, RuntimeError):
     """The revocation set is too old to trust."""
 
     code = "revocations_unavailable"

@@ -44,6 +44,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .errors import LoginError
+
 __all__ = [
     "GroupPath",
     "Expression",
@@ -68,7 +70,7 @@ _FORBIDDEN = re.compile(r"[/\x00-\x1f\x7f]")
 Found = Mapping["GroupPath", "GroupPath | None"]
 
 
-class MembershipLookupError(LookupError):
+class MembershipLookupError(LoginError, LookupError):
     """The oracle's answer cannot be trusted (missing path, or a non-ancestor as granter)."""
 
     code = "membership_lookup"

@@ -18,6 +18,9 @@ HEADER = "X-API-Version"
 
 
 class UnsupportedVersion(BadRequest):
+    """Another API version asked for: 400 ``unsupported_version`` (``code`` is the HTTP status;
+    ``error`` the stable name, :func:`.errors.http_error`)."""
+
     error = "unsupported_version"
     extra = {"supported": [API_VERSION]}
 

@@ -35,6 +35,14 @@ def current_auth() -> Authentication:
     return cached
 
 
+def user_id() -> str:
+    """The logged-in user's id, for views that made sure someone is logged in
+    (:func:`.answers.login_first`, :func:`.answers.refusing`)."""
+    user = current_auth().user
+    assert user is not None  # noqa: S101 - guarded by login_first
+    return user["id"]
+
+
 def check(state: LoginState, token: str | None) -> Authentication:
     if not token:
         return ANONYMOUS

@@ -14,19 +14,7 @@ from ..keystore import KeyCache, ensure_private_dir
 from ..keystore import load as load_keys
 from ..service import Services
 from ..store import open_store
-from . import (
-    access_routes,
-    api_version,
-    csrf,
-    errors,
-    headers,
-    logs,
-    pages,
-    provider_views,
-    request_body,
-    session_views,
-)
-from .platforms import test as test_platform
+from . import api_version, csrf, errors, headers, logs, request_body, urls
 from .platforms.registry import load_providers
 from .state import EXTENSION, LoginState
 
@@ -62,10 +50,8 @@ class LoginBlueprint:
         services = Services.build(store, keys.get, settings, self._clock)
         state = LoginState(settings, services, LeaseVerifier(lambda: keys.reload().ring))
         blueprint = _make_blueprint()
-        if settings.debug:
-            state.providers.update(test_platform.register(blueprint))
         state.platforms.update(platforms)
-        state.providers.update(provider_views.register(blueprint, platforms))
+        state.providers.update(urls.register(blueprint, platforms, debug=settings.debug))
         app.extensions[EXTENSION] = state
         app.jinja_env.globals.setdefault("csrf_token", csrf.csrf_token)
         app.jinja_env.filters.setdefault("login_time", _format_time)
@@ -80,22 +66,10 @@ def _format_time(epoch: int) -> str:
 
 
 def _make_blueprint() -> flask.Blueprint:
+    """The blueprint with its checks and error answers, before any URL rule (:mod:`.urls`)."""
     blueprint = flask.Blueprint("login", __name__, template_folder="templates")
     blueprint.before_request(api_version.check)  # another API version: 400 before anything
     blueprint.before_request(request_body.check)  # a bad body: 400 before any view
     blueprint.before_request(csrf.protect)
     errors.register(blueprint)
-    rules = [
-        ("/", pages.login_page, ["GET"]),
-        ("/providers", pages.providers_json, ["GET"]),
-        ("/logout", pages.logout, ["POST"]),
-        ("/.well-known/jwks.json", pages.jwks, ["GET"]),
-        ("/view/sessions", session_views.sessions_page, ["GET"]),
-        ("/sessions", session_views.sessions_json, ["GET"]),
-        ("/sessions/end", session_views.end_session, ["POST"]),
-        ("/sessions/end-others", session_views.end_other_sessions, ["POST"]),
-    ]
-    for rule, view, methods in rules:
-        blueprint.add_url_rule(rule, view.__name__, view, methods=methods)
-    access_routes.register(blueprint)  # invitations: /access/... (docs/invitations.md)
     return blueprint

@@ -21,6 +21,10 @@ UNSAFE_METHODS = request_body.UNSAFE_METHODS
 
 
 class CSRFError(BadRequest):
+    """A forged or expired state change: 400 ``bad_request`` (``code`` is the HTTP status;
+    ``error`` the stable name, :func:`.errors.http_error`)."""
+
+    error = "bad_request"
     description = "The form expired or came from another site: reload the page and try again."
 
 

@@ -37,7 +37,10 @@ _CACHE = "_flask_modular_login_body"
 
 class FieldError(BadRequest):
     """The body, or one of its fields, is missing, malformed, of the wrong type or out of
-    range: 400 ``bad_request``, with the field named (``body`` for the body as a whole)."""
+    range: 400 ``bad_request``, with the field named (``body`` for the body as a whole).
+    ``code`` is the HTTP status; ``error`` the stable name (:func:`.errors.http_error`)."""
+
+    error = "bad_request"
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -65,6 +68,14 @@ def check() -> None:
     so a bad body is refused (400) even by views that need no field, and before any write."""
     if flask.request.method in UNSAFE_METHODS:
         fields()
+
+
+def required_text(name: str) -> str:
+    """Text field ``name`` of the body (form or JSON object), or 400 ``{name} is required``."""
+    value = fields().get(name)
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} is required")
+    return value
 
 
 def form_field(name: str) -> Any:

@@ -16,19 +16,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..core import invitations as rules
+from ..core.errors import LoginError
 from ..core.groups import GroupPath
 from ..core.invitations import Grant, InviteRequest, InviteTerms, Membership
 from ..store.access import AccessStore, Invite, IssuedInvite
 from .notifier import Notifier
 
 
-class NotYours(LookupError):
+class NotYours(LoginError, LookupError):
     """No such object within the user's rights (the same answer as "does not exist")."""
 
     code = "not_found"
 
 
-class AlreadyRevoked(RuntimeError):
+class AlreadyRevoked(LoginError, RuntimeError):
     code = "already_revoked"
 
 

@@ -8,12 +8,13 @@ session at once where they are listening, and within their poll otherwise.
 from __future__ import annotations
 
 from ..authority import LeaseAuthority
+from ..core.errors import LoginError
 from ..core.leases import Issued, Lease
 from ..store import Store
 from .notifier import Notifier
 
 
-class UnknownUser(LookupError):
+class UnknownUser(LoginError, LookupError):
     code = "unknown_user"
 
 

@@ -44,6 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..core import invitations as rules
+from ..core.errors import LoginError
 from ..core.groups import GroupPath, Held
 from ..core.invitations import Grant, InviteState, InviteTerms, Membership, Removal
 from . import events
@@ -63,7 +64,7 @@ SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 SHORT_LENGTH = 8
 
 
-class InviteNotFound(LookupError):
+class InviteNotFound(LoginError, LookupError):
     """No invite has this code (or it was deleted)."""
 
     code = "not_found"

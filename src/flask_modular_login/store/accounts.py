@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..core.errors import LoginError
 from .access import announce_identity_change
 from .tables import identities, users
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from .database import Store
 
 
-class AccountError(Exception):
+class AccountError(LoginError):
     code = "account_error"
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select, update
 
+from ..core.errors import LoginError
 from ..core.events import CLIENT_REVOKED
 from ..core.protocol.auth import ClientRecord
 from . import events
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from .database import Store
 
 
-class ClientExists(ValueError):
+class ClientExists(LoginError, ValueError):
     code = "client_exists"
 
 

@@ -1,6 +1,6 @@
 """The generic OAuth 2 path of provider modules: no shared state, pure halves, clear errors.
 
-The whole flow against a real server is in tests/server/test_provider_views.py
+The whole flow against a real server is in tests/server/identities/test_provider_views.py
 (the ``nodeoauth`` module).
 """
 

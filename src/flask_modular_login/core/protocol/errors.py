@@ -24,8 +24,8 @@ RPC that leave the connection open are not exceptions here: they travel as
     │   └── UnsupportedVersion  unsupported_version   4505  a protocol version we do not speak
     └── ConnectionClosed        closed                 (local only: sending on a closed connection)
 
-:class:`UsageError` (a ``RuntimeError``) is a bug in the caller, e.g. answering a
-request that was never received; it never reaches the peer.
+:class:`UsageError` (``usage_error``, a LoginError and a ``RuntimeError``) is a bug in
+the caller, e.g. answering a request that was never received; it never reaches the peer.
 """
 
 from __future__ import annotations
@@ -117,8 +117,10 @@ class ConnectionClosed(LoginError):
     code = "closed"
 
 
-class UsageError(RuntimeError):
+class UsageError(LoginError, RuntimeError):
     """The caller misused a connection (a bug in the I/O or service layer, not the peer)."""
+
+    code = "usage_error"
 
 
 _REFUSALS: tuple[type[ProtocolError], ...] = (

@@ -38,6 +38,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...core.errors import LoginError
+
 FILENAME = "credentials.json"
 PRESETS = ("google", "github", "facebook")
 DEFAULT_SCOPES = ("openid", "profile")
@@ -46,7 +48,7 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_FILE_BYTES = 1 << 20
 
 
-class CredentialsError(ValueError):
+class CredentialsError(LoginError, ValueError):
     """``credentials.json`` is malformed; the message names the file and the bad key."""
 
     code = "credentials_invalid"

@@ -8,7 +8,8 @@ optional ``picture`` URL. Users are keyed by ``(provider, subject)``.
 A finished login yields a :class:`LoginResult`: the profile, and the
 provider's token, which the login service drops unless a setting asks to keep it.
 
-Errors raised while turning a provider's answer into a profile::
+Errors raised while turning a provider's answer into a profile (under
+:class:`~flask_modular_login.core.errors.LoginError`)::
 
     ProviderError                   provider_error   the provider's answer is unusable
     ├── LoginDenied                 login_denied     the user (or provider) refused the login
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...core.errors import LoginError
+
 MAX_SUBJECT = 255
 """Longest accepted subject (OpenID Connect allows up to 255 ASCII characters)."""
 MAX_NAME = 200
@@ -31,7 +34,7 @@ MAX_PICTURE = 1024
 """Picture URLs longer than this are dropped (they travel in the lease cookie)."""
 
 
-class ProviderError(Exception):
+class ProviderError(LoginError):
     """A provider's answer cannot be used to log anyone in.
 
     Messages are safe to show and log: they never contain a secret, a code or a token.

@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from ...config import Settings
+from ...core.errors import LoginError
 from . import facebook, github, google, oauth2, oidc
 from .credentials import NAME_PATTERN, OIDCCredentials, load_credentials
 from .profile import LoginResult
@@ -37,7 +38,7 @@ RESERVED_NAMES = frozenset(
 """Module names that would collide with the service's own routes."""
 
 
-class ProviderModuleError(ValueError):
+class ProviderModuleError(LoginError, ValueError):
     """A module listed in ``LOGIN_PROVIDER_MODULES`` cannot serve as a provider."""
 
     code = "provider_module_invalid"

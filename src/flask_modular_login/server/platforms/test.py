@@ -11,7 +11,8 @@ import flask
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from .. import login_flow, request_body
+from .. import request_body
+from ..sessions import login_flow
 
 NAME = "test"
 MAX_USERNAME = 64

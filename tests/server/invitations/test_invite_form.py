@@ -9,7 +9,7 @@ import pytest
 
 from flask_modular_login.core.groups import GroupPath
 from flask_modular_login.core.invitations import Grant, Removal
-from flask_modular_login.server.invite_form import (
+from flask_modular_login.server.invitations.form import (
     DEFAULT_ACCEPT_SECONDS,
     INVITE_FIELDS,
     Body,

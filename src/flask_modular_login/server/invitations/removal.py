@@ -1,7 +1,7 @@
 """Taking access back: remove members (``/access/view/remove``) and renege invites
 (``/access/view/renege``), with JSON twins.
 
-Lists show only what :mod:`..service.access` allows; a POST checks the object again
+Lists show only what :mod:`...service.access` allows; a POST checks the object again
 and answers 404 ("nothing of that kind that you may change") both when it does
 not exist and when it lies outside the user's rights, so crafted ids learn
 nothing (SECURITY.md 10).
@@ -14,13 +14,15 @@ import re
 import flask
 from werkzeug.wrappers import Response
 
-from ..core.invitations import Membership
-from ..service import access as rights
-from ..store.access import Invite
-from .access_answers import done, grant_dict, json_wanted, refusing, user_id
-from .csrf import csrf_token
-from .invite_form import group_path, pattern, read_body
-from .state import current_state
+from ...core.invitations import Membership
+from ...service import access as rights
+from ...store.access import Invite
+from ..answers import done, json_wanted, refusing
+from ..auth import user_id
+from ..csrf import csrf_token
+from ..state import current_state
+from .form import group_path, pattern, read_body
+from .shapes import grant_dict
 
 USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 INVITE_ID = re.compile(r"[0-9a-f]{64}", re.ASCII)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import qrcode
 import qrcode.constants
 
-from flask_modular_login.server import qr
+from flask_modular_login.server.invitations import qr
 from tests.support.access import png_matrix
 
 URL = "http://localhost/login/access/accept/riR6DAx1U5vKrovaHCAmXgGaInQGOdVb"

@@ -1,7 +1,7 @@
 """Strict parsing of the invitation views' request bodies (form or JSON).
 
 Every POST body is read once by :func:`read_body`: a JSON object (with a JSON
-content type) or a UTF-8 form (:mod:`.request_body`), only known fields, each at
+content type) or a UTF-8 form (:mod:`..request_body`), only known fields, each at
 most once. Then the field parsers turn raw values into typed ones or raise
 :class:`FieldError` (400) naming the field. Nothing here looks at the store or
 at the inviter's rights: :meth:`InviteForm.request` makes the core's
@@ -32,10 +32,10 @@ from typing import Any
 
 import flask
 
-from ..core.groups import GroupPath
-from ..core.invitations import Grant, InviteRequest, Removal
-from . import request_body
-from .request_body import FieldError
+from ...core.groups import GroupPath
+from ...core.invitations import Grant, InviteRequest, Removal
+from .. import request_body
+from ..request_body import FieldError
 
 MAX_COUNT = 1_000_000
 MAX_SECONDS = 100 * 365 * 86_400
@@ -71,7 +71,7 @@ class Body:
 
 def read_body(allowed: frozenset[str]) -> Body:
     """The request's fields; :class:`FieldError` for unknown or repeated fields or a bad body
-    (read by :func:`.request_body.fields`)."""
+    (read by :func:`..request_body.fields`)."""
     data = request_body.fields()
     if flask.request.is_json:
         _known(data, allowed)

@@ -10,11 +10,11 @@ import flask
 from werkzeug.exceptions import Conflict
 from werkzeug.wrappers import Response
 
-from ..cookies import lease_cookie
-from ..core.errors import LeaseError, SessionEnded
-from ..core.redirects import safe_next
-from . import csrf
-from .state import current_state
+from ...cookies import lease_cookie
+from ...core.errors import LeaseError, SessionEnded
+from ...core.redirects import safe_next
+from .. import csrf
+from ..state import current_state
 
 NEXT_KEY = "login_next"
 

@@ -1,15 +1,16 @@
-"""The login page, logout, and the public key set."""
+"""The login page (and its JSON list of providers), and logout."""
 
 from __future__ import annotations
 
 import flask
 from werkzeug.wrappers import Response
 
-from ..cookies import cookie_flags
-from ..negotiation import wants_json
-from . import login_flow, request_body
-from .auth import current_auth
-from .state import current_state
+from ...cookies import cookie_flags
+from ...negotiation import wants_json
+from .. import request_body
+from ..auth import current_auth
+from ..state import current_state
+from . import login_flow
 
 
 def login_page() -> Response | str:
@@ -46,14 +47,4 @@ def logout() -> Response:
         target = login_flow.checked_next(next_target)
         response = flask.redirect(target or flask.url_for("login.login_page"))
     response.delete_cookie(state.settings.cookie_name, **cookie_flags(state.settings))
-    return response
-
-
-def jwks() -> Response:
-    """The public keys that verify leases (RFC 7517); safe to publish, and the one answer of
-    the service that caches may keep (a minute; see :mod:`.headers`)."""
-    ring = current_state().verifier.keys
-    response = flask.jsonify(ring.jwks())
-    response.cache_control.public = True
-    response.cache_control.max_age = 60
     return response

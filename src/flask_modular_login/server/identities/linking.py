@@ -1,6 +1,6 @@
 """Linked accounts: finish linking a provider, and unlink one (never the last).
 
-Linking starts with ``POST /login/identities/link`` (see :mod:`.provider_views`)
+Linking starts with ``POST /login/identities/link`` (see :mod:`.providers`)
 and ends here once the provider vouched for the identity. The sessions page and
 its JSON twin list the linked identities. An identity linked to another user is
 refused, never merged; nothing is matched by e-mail.
@@ -13,12 +13,13 @@ from __future__ import annotations
 import flask
 from werkzeug.wrappers import Response
 
-from ..store.accounts import AccountError, IdentityTaken, LastIdentity, NoSuchIdentity
-from .auth import current_auth
-from .errors import message_page
-from .platforms.profile import Profile
-from .session_views import answer, form_value, require_login
-from .state import current_state
+from ...store.accounts import AccountError, IdentityTaken, LastIdentity, NoSuchIdentity
+from ..answers import done, login_first, refuse, status_for
+from ..auth import current_auth
+from ..errors import message_page
+from ..platforms.profile import Profile
+from ..request_body import required_text
+from ..state import current_state
 
 
 def finish_link(provider: str, user_id: str | None, profile: Profile) -> Response:
@@ -30,11 +31,11 @@ def finish_link(provider: str, user_id: str | None, profile: Profile) -> Respons
     try:
         added = state.store.accounts.link(user_id, provider, profile.subject,
                                           state.authority.now())
-    except IdentityTaken:
-        return message_page(409, f"This {provider} account belongs to another user, so it was "
-                                 "not linked to yours (accounts are never merged).")
-    except AccountError:
-        return message_page(403, "Your account is gone: log in again.")
+    except IdentityTaken as error:
+        return message_page(status_for(error), f"This {provider} account belongs to another "
+                            "user, so it was not linked to yours (accounts are never merged).")
+    except AccountError as error:
+        return message_page(status_for(error), "Your account is gone: log in again.")
     flask.flash(f"{provider} linked" if added else f"This {provider} account was already linked")
     return flask.redirect(flask.url_for("login.sessions_page"))
 
@@ -45,22 +46,23 @@ def unlink() -> Response:
     The user's other sessions started through that provider end too, once no
     identity of that provider is left (unlinking a compromised account locks it out).
     """
-    refusal = require_login()
+    refusal = login_first(come_back=False)
     if refusal:
         return refusal
-    provider, subject = form_value("provider"), form_value("subject")
+    provider, subject = required_text("provider"), required_text("subject")
     state = current_state()
     auth = current_auth()
     user_id = auth.user["id"]
     try:
         state.store.accounts.unlink(user_id, provider, subject, state.authority.now())
-    except LastIdentity:
-        return answer(409, "This is the only account you log in with: link another one first.",
-                      error=LastIdentity.code)
-    except NoSuchIdentity:
-        return answer(404, "No such linked account of yours.", error=NoSuchIdentity.code)
+    except LastIdentity as error:
+        return refuse(status_for(error), error.code,
+                      "This is the only account you log in with: link another one first.")
+    except NoSuchIdentity as error:
+        return refuse(status_for(error), error.code, "No such linked account of yours.")
     ended = _end_sessions_through(user_id, provider, keep=auth.lease.session_id)
-    return answer(200, f"{provider} unlinked", unlinked=1, ended=ended)
+    return done(f"{provider} unlinked", flask.url_for("login.sessions_page"),
+                unlinked=1, ended=ended)
 
 
 def _end_sessions_through(user_id: str, provider: str, keep: str) -> int:

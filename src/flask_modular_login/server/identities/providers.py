@@ -28,13 +28,14 @@ import flask
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from ..negotiation import wants_json
-from . import identity_views, login_flow
-from .auth import current_auth
-from .errors import message_page
-from .platforms.profile import LoginDenied, Profile, ProviderError
-from .session_views import form_value, require_login
-from .state import current_state
+from ..answers import json_wanted, login_first, status_for
+from ..auth import current_auth
+from ..errors import message_page
+from ..platforms.profile import Profile, ProviderError
+from ..request_body import required_text
+from ..sessions import login_flow
+from ..state import current_state
+from . import linking
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Pending:
 
 
 def register(blueprint: flask.Blueprint, providers: Mapping[str, object]) -> dict[str, str]:
-    """Add each provider's routes, and those of linked accounts; {name: start endpoint}."""
+    """Add each provider's two routes (see :mod:`..urls`); {name: start endpoint}."""
     for name in providers:
         path = "/" + name.replace(".", "/")
         defaults = {"provider": name}
@@ -83,10 +84,6 @@ def register(blueprint: flask.Blueprint, providers: Mapping[str, object]) -> dic
         blueprint.add_url_rule(
             f"{path}/authorized", _endpoint("authorized", name), authorized, defaults=defaults
         )
-    blueprint.add_url_rule("/identities/link", "link_identity", link, methods=["POST"])
-    blueprint.add_url_rule(
-        "/identities/unlink", "unlink_identity", identity_views.unlink, methods=["POST"]
-    )
     return {name: f"{blueprint.name}.{_endpoint('start', name)}" for name in providers}
 
 
@@ -102,10 +99,10 @@ def start(provider: str) -> Response:
 
 def link() -> Response:
     """POST ``provider``: the logged-in user starts linking that provider to the account."""
-    refusal = require_login()
+    refusal = login_first(come_back=False)
     if refusal:
         return refusal
-    name = form_value("provider")
+    name = required_text("provider")
     if name not in current_state().platforms:
         raise BadRequest("provider must be one of the configured providers")
     return begin(name, "link", current_auth().user["id"])
@@ -122,7 +119,7 @@ def begin(name: str, mode: str, user_id: str | None) -> Response:
         return message_page(502, f"Login with {name} is unavailable right now ({error}).")
     pending = Pending(name, mode, user_id, state.authority.now(), flow)
     flask.session[PENDING_KEY] = asdict(pending)
-    if flask.request.method == "POST" and (wants_json() or flask.request.is_json):
+    if flask.request.method == "POST" and json_wanted():
         return flask.jsonify(location=url)
     return flask.redirect(url, 303 if flask.request.method == "POST" else 302)
 
@@ -144,14 +141,14 @@ def authorized(provider: str) -> Response:
 
 def act(pending: Pending, profile: Profile) -> Response:
     if pending.mode == "link":
-        return identity_views.finish_link(pending.provider, pending.user, profile)
+        return linking.finish_link(pending.provider, pending.user, profile)
     return login_flow.complete_login(pending.provider, profile.subject, profile.name,
                                      profile.picture)
 
 
 def refuse(provider: str, error: ProviderError) -> Response:
     """A page saying why the login failed: 403 when refused at the provider, else 400."""
-    status = 403 if isinstance(error, LoginDenied) else 400
+    status = status_for(error)
     log.info("login with %s refused [%s]: %s", provider, error.code, error)
     return message_page(status, f"Login with {provider} failed: {error}.")
 

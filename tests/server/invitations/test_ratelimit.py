@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from flask_modular_login.server.ratelimit import RateLimiter, client_key, retry_header
+from flask_modular_login.server.invitations.ratelimit import RateLimiter, client_key, retry_header
 from tests.conftest import FrozenClock
 
 

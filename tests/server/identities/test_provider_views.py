@@ -21,9 +21,9 @@ from jwt.algorithms import RSAAlgorithm
 
 from flask_modular_login import create_app
 from flask_modular_login.cli import main as cli
+from flask_modular_login.server.identities.providers import PENDING_KEY, TOKENS_KEY
 from flask_modular_login.server.platforms import oauth2, oidc
 from flask_modular_login.server.platforms.credentials import CredentialsError
-from flask_modular_login.server.provider_views import PENDING_KEY, TOKENS_KEY
 from tests.server.conftest import (
     PATHS,
     callback_url,

@@ -7,9 +7,11 @@ from __future__ import annotations
 import flask
 from werkzeug.wrappers import Response
 
-from ..core.invitations import Grant
-from .access_answers import grant_dict, json_wanted, refusing, user_id
-from .state import current_state
+from ...core.invitations import Grant
+from ..answers import json_wanted, refusing
+from ..auth import user_id
+from ..state import current_state
+from .shapes import grant_dict
 
 
 @refusing

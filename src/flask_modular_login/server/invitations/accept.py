@@ -23,14 +23,16 @@ import re
 import flask
 from werkzeug.wrappers import Response
 
-from ..core.invitations import Membership
-from ..store.access import SHORT_ALPHABET, SHORT_LENGTH, Invite, InviteNotFound
-from . import login_flow
-from .access_answers import Refusal, done, grant_dict, json_wanted, refusing, user_id
-from .csrf import csrf_token
-from .invite_form import Body, flag, read_body
+from ...core.invitations import Membership
+from ...store.access import SHORT_ALPHABET, SHORT_LENGTH, Invite, InviteNotFound
+from ..answers import Refusal, done, json_wanted, refusing
+from ..auth import user_id
+from ..csrf import csrf_token
+from ..sessions import login_flow
+from ..state import current_state
+from .form import Body, flag, read_body
 from .ratelimit import RateLimiter, client_key, retry_header
-from .state import current_state
+from .shapes import grant_dict
 
 CODE = re.compile(r"[A-Za-z0-9_-]{16,64}", re.ASCII)
 SHORT_CODE = re.compile(f"[{SHORT_ALPHABET}]{{{SHORT_LENGTH}}}", re.ASCII)
@@ -164,7 +166,7 @@ def _preview(invite: Invite, action: str, hidden: dict[str, str]) -> Response | 
             "fields": hidden, "csrf_token": csrf_token()}
     if json_wanted():
         return flask.jsonify(data)
-    return flask.render_template("login/access_accept.html", **data)  # unframeable: .headers
+    return flask.render_template("login/access_accept.html", **data)  # unframeable: ..headers
 
 
 def _joined(invite: Invite, joined: Membership) -> Response:

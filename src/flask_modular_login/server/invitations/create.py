@@ -12,14 +12,17 @@ import base64
 import flask
 from werkzeug.wrappers import Response
 
-from ..core.invitations import InviteTerms
-from ..service import access as rights
-from ..store.access import IssuedInvite
-from . import login_flow, qr
-from .access_answers import grant_dict, json_wanted, refusing, terms_dict, user_id
-from .csrf import csrf_token
-from .invite_form import INVITE_FIELDS, parse_invite, read_body
-from .state import current_state
+from ...core.invitations import InviteTerms
+from ...service import access as rights
+from ...store.access import IssuedInvite
+from ..answers import json_wanted, refusing
+from ..auth import user_id
+from ..csrf import csrf_token
+from ..sessions import login_flow
+from ..state import current_state
+from . import qr
+from .form import INVITE_FIELDS, parse_invite, read_body
+from .shapes import grant_dict, terms_dict
 
 
 @refusing
