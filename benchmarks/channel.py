@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import environment  # benchmarks/environment.py
+from sanity import PATH, check_page, check_protected  # benchmarks/sanity.py
 
 environment.prepare()
 
@@ -82,8 +83,6 @@ TARGET_REQUEST = 0.90  # remote client request with a valid lease / bare Flask r
 TARGET_RENEW_P99_MS = 5.0
 TARGET_LOGOUT_P99_MS = 50.0
 TARGET_MEMORY_BYTES = 50_000  # per connected client (50 KB, 1 KB = 1,000 bytes)
-PATH = "/hidden"
-BODY = b"ok"
 HOST = "127.0.0.1"
 LOGOUT_POLL = 0.0002  # seconds between two looks at the 50 feeds while waiting
 ROTATE = 1000  # renewals per session (the clock moves 901 s each; sessions last 30 days)
@@ -339,24 +338,12 @@ def request_variants(world: World) -> list[Variant]:
 
 
 def check(variant: Variant) -> None:
-    """One request must be the real page (200, the body, no cookie set); on the remote
-    variant, with every RPC forbidden: a valid lease never asks the service."""
+    """The real page; on the remote variant with every RPC forbidden: a valid lease never
+    asks the service."""
     with contextlib.ExitStack() as stack:
         if variant.remote is not None:
             stack.enter_context(CountedCalls(variant.remote.channel, forbid=True))
-        response = variant.client.get(PATH)
-    if response.status_code != 200 or response.data != BODY:
-        raise SystemExit(f"{variant.name}: GET {PATH} answered {response.status_code} "
-                         f"{response.data[:80]!r}, not 200 {BODY!r}: refusing to benchmark it")
-    if response.headers.getlist("Set-Cookie"):
-        raise SystemExit(f"{variant.name}: unexpected Set-Cookie {response.headers['Set-Cookie']}")
-
-
-def check_protected(variant: Variant) -> None:
-    anonymous = variant.client.application.test_client().get(PATH)
-    if anonymous.status_code == 200:
-        raise SystemExit(f"{variant.name}: GET {PATH} without a cookie answered 200: "
-                         "the login check is not in the path")
+        check_page(variant)
 
 
 def timed_batch(client: Client, requests: int, clock: Callable[[], float]) -> float:

@@ -35,21 +35,19 @@ from .namespace import OwnedPath
 logger = logging.getLogger("flask_modular_login.access")
 
 
-class LocalAccess:
-    """Checks and grants against the store of this machine, cached in this process."""
+class GroupAccess:
+    """What local and remote access share: namespaces made to exist the first time a check
+    names them, and decisions cached per user and expression for as long as the answers
+    they rest on. Subclasses say how to decide (:meth:`_decide`) and how to make a group
+    exist (:meth:`_make`)."""
 
-    def __init__(self, store: Store, feed: EventFeed, *,
-                 clock: Callable[[], float] = time.time,
-                 cache: MembershipCache | None = None) -> None:
-        self._store = store
+    def __init__(self, feed: EventFeed, cache: MembershipCache | None,
+                 clock: Callable[[], float]) -> None:
         self._clock = clock
         self.cache: MembershipCache = cache or InProcessMembershipCache()
         self.feed = feed
         feed.subscribe(lambda event: self.cache.forget(event.user_id or ""))
-        self.oracle = CachedMemberships(store.access, self.cache, clock)
         self._ensured: set[tuple[str, ...]] = set()
-
-    # ------------------------------------------------------------ checks
 
     def evaluate(self, expr: Expression, user_id: str) -> Evaluation:
         """Decide ``expr`` for ``user_id``. Raises on any failure: treat that as "not allowed".
@@ -57,17 +55,34 @@ class LocalAccess:
         The result may be shared with other calls: do not change its ``via``.
         """
         now = self._clock()
-        self.feed.refresh(now)
+        self._ready(now)
         self._ensure_namespaces(expr.walk())
         key = (DECISION, expr)
         cached = self.cache.get(user_id, key, now)
         if cached is not None:
             return cached[0]  # type: ignore[return-value]
         epoch = self.cache.epoch
-        bounded = _Bounded(self.oracle)
-        outcome = evaluate(expr, user_id, bounded)
-        self.cache.put(user_id, key, outcome, bounded.until, epoch)
+        outcome, until = self._decide(expr, user_id, now)
+        self.cache.put(user_id, key, outcome, until, epoch)
         return outcome
+
+    def ensure(self, path: GroupPath) -> bool:
+        """Make ``path`` and its ancestors exist. For a path made from an
+        :class:`~.namespace.AccessNamespace`, the root gets the namespace's owner unless
+        another identity owned it first; returns whether the namespace's owner owns it."""
+        return self._ensure(path, path.owner if isinstance(path, OwnedPath) else None)
+
+    def _ready(self, now: float) -> None:
+        """Raise if what is cached can no longer be trusted."""
+        self.feed.refresh(now)
+
+    def _decide(self, expr: Expression, user_id: str, now: float) -> tuple[Evaluation, float]:
+        """The decision and until when it stands."""
+        raise NotImplementedError
+
+    def _make(self, path: GroupPath, owner: tuple[str, str] | None) -> bool:
+        """Make ``path`` exist, ``owner`` claiming its root; whether ``owner`` owns it."""
+        raise NotImplementedError
 
     def _ensure_namespaces(self, paths: Iterable[GroupPath]) -> None:
         for path in paths:
@@ -76,7 +91,7 @@ class LocalAccess:
                 self._ensure(GroupPath(path.root), owner)
 
     def _ensure(self, path: GroupPath, owner: tuple[str, str] | None) -> bool:
-        owns = self._store.access.ensure_group(path, int(self._clock()), owner)
+        owns = self._make(GroupPath(path.root, path.segments), owner)
         if owner is not None:
             self._ensured.add((path.root, *owner))
             self.cache.clear()  # a new owner may see what was cached as refused
@@ -85,13 +100,25 @@ class LocalAccess:
                                path.root, *owner)
         return owns
 
-    # ------------------------------------------------------------ the programmatic API
 
-    def ensure(self, path: GroupPath) -> bool:
-        """Make ``path`` and its ancestors exist. For a path made from an
-        :class:`~.namespace.AccessNamespace`, the root gets the namespace's owner unless
-        another identity owned it first; returns whether the namespace's owner owns it."""
-        return self._ensure(path, path.owner if isinstance(path, OwnedPath) else None)
+class LocalAccess(GroupAccess):
+    """Checks and grants against the store of this machine, cached in this process."""
+
+    def __init__(self, store: Store, feed: EventFeed, *,
+                 clock: Callable[[], float] = time.time,
+                 cache: MembershipCache | None = None) -> None:
+        super().__init__(feed, cache, clock)
+        self._store = store
+        self.oracle = CachedMemberships(store.access, self.cache, clock)
+
+    def _decide(self, expr: Expression, user_id: str, now: float) -> tuple[Evaluation, float]:
+        bounded = _Bounded(self.oracle)
+        return evaluate(expr, user_id, bounded), bounded.until
+
+    def _make(self, path: GroupPath, owner: tuple[str, str] | None) -> bool:
+        return self._store.access.ensure_group(path, int(self._clock()), owner)
+
+    # ------------------------------------------------------------ the programmatic API
 
     def add_member(self, path: GroupPath, user_id: str, grant: Grant | None = None) -> None:
         """Give ``user_id`` ``grant`` on ``path`` (default: access without the right to

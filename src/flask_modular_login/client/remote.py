@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from ..channel.client import ChannelClient, ChannelUnavailable
@@ -37,12 +37,11 @@ from ..core.invitations import Grant
 from ..core.leases import Issued, KeyRing, Lease
 from ..core.protocol import messages
 from ..core.verifier import LeaseVerifier
+from .access import GroupAccess
 from .check import LoginCheck
 from .decorators import LoginBuilder
 from .events import EventFeed
 from .hooks import FrameworkHooks
-from .membership_cache import DECISION, InProcessMembershipCache
-from .namespace import OwnedPath
 
 logger = logging.getLogger("flask_modular_login.channel")
 
@@ -77,52 +76,30 @@ class ChannelRenewer:
         return Issued(lease, result.token)
 
 
-class RemoteAccess:
+class RemoteAccess(GroupAccess):
     """Group checks decided by the service, cached per user and expression until a pushed
     change for that user or the end the service gave (at most ``max_age`` seconds); and the
     programmatic API (``ensure``, ``add_member``, ``remove_member``) as RPCs."""
 
     def __init__(self, channel: ChannelClient, feed: EventFeed,
                  clock: Callable[[], float] = time.time, max_age: float = 60.0) -> None:
+        super().__init__(feed, None, clock)
         self._channel = channel
-        self._clock = clock
         self.max_age = max_age
-        self.cache = InProcessMembershipCache()
-        self._ensured: set[tuple[str, ...]] = set()
-        feed.subscribe(lambda event: self.cache.forget(event.user_id or ""))
 
-    def evaluate(self, expr: Expression, user_id: str) -> Evaluation:
-        """Decide ``expr`` for ``user_id``; raises when the service cannot be asked (fail
-        closed: not allowed)."""
+    def _ready(self, now: float) -> None:
         if not self._channel.ready:  # no pushes: what is cached may be stale
             raise ChannelUnavailable("the channel is down: group checks fail closed")
-        now = self._clock()
-        self._ensure_namespaces(expr.walk())
-        key = (DECISION, expr)
-        cached = self.cache.get(user_id, key, now)
-        if cached is not None:
-            return cached[0]  # type: ignore[return-value]
-        epoch = self.cache.epoch
+
+    def _decide(self, expr: Expression, user_id: str, now: float) -> tuple[Evaluation, float]:
         result = self._channel.call(messages.Check(user=user_id, expr=expr), timeout=RPC_TIMEOUT)
-        outcome = Evaluation(result.allowed, dict(result.via))
-        until = now + self.max_age if result.until is None else min(result.until,
-                                                                     now + self.max_age)
-        self.cache.put(user_id, key, outcome, until, epoch)
-        return outcome
+        limit = now + self.max_age
+        return (Evaluation(result.allowed, dict(result.via)),
+                limit if result.until is None else min(result.until, limit))
 
-    def ensure(self, path: GroupPath) -> bool:
-        """Make ``path`` exist on the service (a namespace's root gets its owner unless
-        another identity owned it first); whether the namespace's owner owns it."""
-        return self._ensure(path, path.owner if isinstance(path, OwnedPath) else None)
-
-    def _ensure(self, path: GroupPath, owner: tuple[str, str] | None) -> bool:
-        plain = GroupPath(path.root, path.segments)
-        result = self._channel.call(messages.EnsureGroup(path=plain, owner=owner),
-                                    timeout=RPC_TIMEOUT)
-        if owner is not None:
-            self._ensured.add((path.root, *owner))
-            self.cache.clear()  # a new owner may see what was cached as refused
-        return result.owns
+    def _make(self, path: GroupPath, owner: tuple[str, str] | None) -> bool:
+        return self._channel.call(messages.EnsureGroup(path=path, owner=owner),
+                                  timeout=RPC_TIMEOUT).owns
 
     def add_member(self, path: GroupPath, user_id: str, grant: Grant | None = None) -> None:
         self.ensure(path)
@@ -136,12 +113,6 @@ class RemoteAccess:
             path=GroupPath(path.root, path.segments), user=user_id), timeout=RPC_TIMEOUT)
         self.cache.forget(user_id)
         return result.removed
-
-    def _ensure_namespaces(self, paths: Iterable[GroupPath]) -> None:
-        for path in paths:
-            owner = getattr(path, "owner", None)
-            if owner is not None and (path.root, *owner) not in self._ensured:
-                self._ensure(GroupPath(path.root), owner)
 
 
 class RemoteLoginInterface(FrameworkHooks, LoginCheck):
