@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import environment  # benchmarks/environment.py
-from sanity import PATH, check_page, check_protected  # benchmarks/sanity.py
+from route import PATH, check_page, check_protected, timed_batch  # benchmarks/route.py
 
 environment.prepare()
 
@@ -344,19 +344,6 @@ def check(variant: Variant) -> None:
         if variant.remote is not None:
             stack.enter_context(CountedCalls(variant.remote.channel, forbid=True))
         check_page(variant)
-
-
-def timed_batch(client: Client, requests: int, clock: Callable[[], float]) -> float:
-    get = client.get
-    failures = 0
-    start = clock()
-    for _ in range(requests):
-        if get(PATH).status_code != 200:
-            failures += 1
-    elapsed = clock() - start
-    if failures:
-        raise SystemExit(f"{failures} of {requests} requests were not 200 during timing")
-    return elapsed
 
 
 def measure_requests(world: World, rounds: int, budget: float, requests: int | None = None,

@@ -41,7 +41,7 @@ environment.prepare()
 
 import access as access_suite  # noqa: E402  (benchmarks/access.py)
 import flask  # noqa: E402
-from sanity import PATH, check_page, check_protected  # noqa: E402  (sanity.py)
+from route import PATH, check_page, check_protected, timed_batch  # noqa: E402  (route.py)
 
 import channel as channel_suite  # noqa: E402  (benchmarks/channel.py)
 import flask_modular_login  # noqa: E402
@@ -213,26 +213,12 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 clock = time.perf_counter
 
 
-def timed_batch(client: Client, requests: int) -> float:
-    """Seconds taken by ``requests`` GETs; every one must answer 200."""
-    get = client.get
-    failures = 0
-    start = clock()
-    for _ in range(requests):
-        if get(PATH).status_code != 200:
-            failures += 1
-    elapsed = clock() - start
-    if failures:
-        raise SystemExit(f"{failures} of {requests} requests were not 200 during timing")
-    return elapsed
-
-
 def warm_up(variants: list[Variant], requests: int = 400) -> None:
     """Untimed: first requests (ours builds its interface), caches; also estimates rates."""
     for variant in variants:
         check_page(variant)
-        timed_batch(variant.client, requests // 2)
-        variant.estimate = requests / timed_batch(variant.client, requests)
+        timed_batch(variant.client, requests // 2, clock)
+        variant.estimate = requests / timed_batch(variant.client, requests, clock)
         check_page(variant)
 
 
@@ -258,7 +244,7 @@ def run_rounds(variants: list[Variant], rounds: int, requests: int, slices: int,
             shift = passes % len(variants)
             passes += 1
             for variant in variants[shift:] + variants[:shift]:
-                spent[variant.name] += timed_batch(variant.client, chunk)
+                spent[variant.name] += timed_batch(variant.client, chunk, clock)
         for variant in variants:
             variant.rates.append(chunk * slices / spent[variant.name])
         progress(f"round {number + 1}/{rounds}: " + "  ".join(

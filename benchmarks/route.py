@@ -1,8 +1,10 @@
-"""What every variant of a request benchmark must do before it is timed: answer the real page,
-and refuse without a cookie (so the login check is really in the path)."""
+"""The protected route the request benchmarks time: its path and body, what every variant
+must do before it is timed (answer the real page; refuse without a cookie, so the login
+check is really in the path), and a timed batch of GETs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 PATH = "/hidden"
@@ -25,3 +27,17 @@ def check_protected(variant: Any) -> None:
     if anonymous.status_code == 200:
         raise SystemExit(f"{variant.name}: GET {PATH} without a cookie answered 200: "
                          "the login check is not in the path")
+
+
+def timed_batch(client: Any, requests: int, clock: Callable[[], float]) -> float:
+    """Seconds (by ``clock``) taken by ``requests`` GETs; every one must answer 200."""
+    get = client.get
+    failures = 0
+    start = clock()
+    for _ in range(requests):
+        if get(PATH).status_code != 200:
+            failures += 1
+    elapsed = clock() - start
+    if failures:
+        raise SystemExit(f"{failures} of {requests} requests were not 200 during timing")
+    return elapsed
