@@ -1,7 +1,8 @@
 """A client app on its own port that uses the login service.
 
 Run the login service first (``sh server.sh debug``), then from the repository
-root (so that ``run/`` is found; or set ``LOGIN_RUN_DIR``)::
+root, or from anywhere when the package is installed from this clone (``pip install
+-e``): ``run/`` is found; or set ``LOGIN_RUN_DIR``::
 
     .venv/bin/python examples/client_app.py        # http://localhost:8080/hidden
 """

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from flask_modular_login import keystore
 from flask_modular_login.core import leases
 
@@ -52,3 +56,52 @@ def test_client_picks_up_a_rotated_key(login, interface, clock, run_dir, client)
     clock.advance(10)  # key reloads are rate limited
     client.set_cookie("login", token)
     assert client.get("/hidden").status_code == 200
+
+
+def test_a_directory_we_create_is_0700_with_its_parents_whatever_the_umask(tmp_path):
+    previous = os.umask(0o000)
+    try:
+        made = keystore.ensure_private_dir(tmp_path / "srv" / "run")
+    finally:
+        os.umask(previous)
+    assert made.stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "srv").stat().st_mode & 0o777 == 0o700
+
+
+def test_an_existing_directory_others_can_read_is_refused(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    run.chmod(0o755)
+    with pytest.raises(PermissionError, match=rf"{run}.*0755.*chmod 700") as raised:
+        keystore.ensure_private_dir(run)
+    assert raised.value.code == "directory_open"  # a LoginError like every other
+    assert run.stat().st_mode & 0o777 == 0o755, "refused, not changed behind the admin's back"
+
+
+@pytest.mark.parametrize("mode", [0o750, 0o700], ids=oct)
+def test_an_existing_directory_closed_to_others_is_accepted_as_it_is(tmp_path, mode):
+    run = tmp_path / "run"
+    run.mkdir()
+    run.chmod(mode)
+    assert keystore.ensure_private_dir(run) == run
+    assert run.stat().st_mode & 0o777 == mode
+
+
+@pytest.mark.parametrize("mode", [0o701, 0o704, 0o757], ids=oct)
+def test_any_access_for_others_is_refused(tmp_path, mode):
+    run = tmp_path / "run"
+    run.mkdir()
+    run.chmod(mode)
+    with pytest.raises(PermissionError):
+        keystore.ensure_private_dir(run)
+
+
+def test_the_service_refuses_a_run_dir_others_can_read(tmp_path):
+    from flask_modular_login import create_app
+
+    run = tmp_path / "run"
+    run.mkdir()
+    run.chmod(0o755)
+    with pytest.raises(PermissionError, match="chmod 700"):
+        create_app({"LOGIN_RUN_DIR": str(run), "LOGIN_DEBUG": True, "TESTING": True})
+    assert not (run / "keys").exists() and not (run / "users.db").exists()

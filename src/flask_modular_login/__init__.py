@@ -8,8 +8,6 @@ from .client.decorators import LoginBuilder as LoginBuilder
 from .client.local import LocalLoginInterface as LocalLoginInterface
 from .client.namespace import AccessNamespace as AccessNamespace
 from .core.invitations import Grant as Grant
-from .server import LoginBlueprint as LoginBlueprint
-from .server import create_app as create_app
 
 LocalLoginBuilder = LoginBuilder
 
@@ -31,12 +29,23 @@ __all__ = [
 ]
 
 _REMOTE = {"RemoteLoginBuilder", "RemoteLoginInterface"}
+_SERVER = {"LoginBlueprint", "create_app"}
 
 
 def __getattr__(name: str) -> object:
-    """The remote client (and its websocket library) is imported only when named."""
+    """The remote client (and its websocket library) and the login service (and its OAuth,
+    QR code and migration libraries) are imported only when named: a client app that
+    imports this package for its decorators loads neither."""
     if name in _REMOTE:
         from .client import remote
 
         return getattr(remote, name)
+    if name in _SERVER:
+        from . import server
+
+        return getattr(server, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

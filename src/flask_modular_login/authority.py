@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .core import leases
 from .core.leases import Issued as Issued
 from .core.leases import Lease
-from .keystore import Keys
-from .store import Store
+
+if TYPE_CHECKING:
+    from .keystore import Keys
+    from .store import Store
 
 
 class LeaseAuthority:

@@ -2,12 +2,17 @@
 
 Settings are read from a Flask app's config (``app.config["LOGIN_..."]``) for
 the login service, and from keyword arguments or ``LOGIN_...`` environment
-variables for client apps. Durations are in seconds.
+variables for client apps. Durations are in seconds. Flags (``LOGIN_DEBUG``,
+``LOGIN_COOKIE_SECURE``, ``LOGIN_KEEP_PROVIDER_TOKENS``) read ``1 true yes on`` as on
+and ``0 false no off`` or empty as off, in any case (:func:`parse_flag`); any other
+value is an error naming the setting.
 
 =============================  ===========================  =====================================
 setting                        default                      meaning
 =============================  ===========================  =====================================
-LOGIN_RUN_DIR                  ``run`` (relative to cwd)    keys, SQLite database, sockets, pids
+LOGIN_RUN_DIR                  the service: ``run``         keys, SQLite database, sockets, pids
+                               (relative to cwd); client
+                               apps: see :func:`find_run_dir`
 LOGIN_DATABASE_URL             ``sqlite:///<run>/users.db`` SQLAlchemy URL of the user database
 LOGIN_DEBUG                    ``False``                    enables the ``test`` provider and
                                                             plain-http cookies
@@ -49,7 +54,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .core.errors import LoginError
+
 PREFIX = "LOGIN_"
+RUN_DIR_SETTING = PREFIX + "RUN_DIR"
+# Where this package is installed from; in a checkout (an editable install) it is
+# <repository>/src/flask_modular_login, and the service's run/ is <repository>/run.
+PACKAGE_DIR = Path(__file__).resolve().parent
 DEBUG_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
 
 
@@ -89,26 +100,44 @@ class Settings:
 _CONVERTERS: dict[str, Any] = {
     "run_dir": Path,
     "database_url": str,
-    "debug": lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on"),
+    "debug": lambda v: parse_flag(v),
     "lease_seconds": int,
     "session_seconds": int,
     "revocation_poll_seconds": float,
     "cookie_name": str,
     "cookie_domain": lambda v: v or None,
-    "cookie_secure": lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes"),
+    "cookie_secure": lambda v: parse_flag(v),
     "allowed_origins": lambda v: tuple(v.split()) if isinstance(v, str) else tuple(v),
     "url_prefix": lambda v: "/" + str(v).strip("/"),
     "credentials": lambda v: Path(v) if v else None,
     "provider_modules": lambda v: tuple(v.split()) if isinstance(v, str) else tuple(v),
-    "keep_provider_tokens": lambda v: _flag(v),
+    "keep_provider_tokens": lambda v: parse_flag(v),
     "channel_host": str,
     "channel_port": int,
     "channel_heartbeat_seconds": float,
 }
 
 
-def _flag(value: Any) -> bool:
-    return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+TRUE_FLAGS = frozenset({"1", "true", "yes", "on"})
+FALSE_FLAGS = frozenset({"0", "false", "no", "off", ""})
+
+
+def parse_flag(value: Any) -> bool:
+    """The one reader of on/off values (settings, environment, form fields).
+
+    A bool is kept; otherwise ``1 true yes on`` mean True and ``0 false no off`` or
+    an empty value mean False, in any case, surrounding spaces ignored. Anything
+    else raises ``ValueError`` (``load_settings`` adds the setting's name).
+    """
+    if isinstance(value, bool):
+        return value
+    spelling = str(value).strip().lower()
+    if spelling in TRUE_FLAGS:
+        return True
+    if spelling in FALSE_FLAGS:
+        return False
+    raise ValueError(f"{value!r} is not on or off: use 1, true, yes, on or 0, false, no, off "
+                     "(any case; empty means off)")
 
 
 def load_settings(
@@ -119,7 +148,9 @@ def load_settings(
     """Resolve settings: keyword overrides, then ``config``, then environment, then defaults.
 
     ``config`` is usually a Flask ``app.config``; keys carry the ``LOGIN_`` prefix.
-    Unknown ``LOGIN_`` keys in ``config`` raise ``ValueError`` so typos do not pass silently.
+    Unknown ``LOGIN_`` keys in ``config`` raise ``ValueError`` so typos do not pass silently,
+    and so does a value that does not convert (``LOGIN_COOKIE_SECURE=maybe``), naming the
+    setting.
     """
     config = config or {}
     environ = os.environ if environ is None else environ
@@ -127,11 +158,17 @@ def load_settings(
     for name, convert in _CONVERTERS.items():
         key = PREFIX + name.upper()
         if name in overrides and overrides[name] is not None:
-            values[name] = convert(overrides[name])
+            raw = overrides[name]
         elif key in config:
-            values[name] = convert(config[key])
+            raw = config[key]
         elif key in environ:
-            values[name] = convert(environ[key])
+            raw = environ[key]
+        else:
+            continue
+        try:
+            values[name] = convert(raw)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{key}: {error}") from None
     _reject_unknown(config)
     settings = Settings(**values)
     if "cookie_secure" not in values and settings.debug:
@@ -140,6 +177,57 @@ def load_settings(
         path = (settings.run_dir / "users.db").resolve()
         settings = replace(settings, database_url=f"sqlite:///{path}")
     return settings
+
+
+class RunDirNotFound(LoginError, FileNotFoundError):
+    """A client app found no run directory of the login service (see :func:`find_run_dir`)."""
+
+    code = "run_dir_not_found"
+
+
+def load_client_settings(
+    config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """:func:`load_settings` for a client app, which must find the service's run directory
+    rather than make one: when ``run_dir`` is given by none of the three sources, it is
+    :func:`find_run_dir`'s answer (or its :class:`RunDirNotFound`)."""
+    config = config or {}
+    environ = os.environ if environ is None else environ
+    if overrides.get("run_dir") is None and not config.get(RUN_DIR_SETTING) \
+            and not environ.get(RUN_DIR_SETTING):
+        overrides["run_dir"] = find_run_dir()
+    return load_settings(config, environ, **overrides)
+
+
+def find_run_dir(cwd: Path | None = None) -> Path:
+    """The login service's run directory, for a client app that does not set ``LOGIN_RUN_DIR``.
+
+    ``./run`` if it holds signing keys (``run/keys/*.pem``); else, when the package is
+    installed from a checkout (``pip install -e``: ``<repository>/src/flask_modular_login``),
+    that repository's ``run/`` if it holds keys. Nothing is created; finding none raises
+    :class:`RunDirNotFound`, naming the setting and the places looked at.
+    """
+    looked = [(Path.cwd() if cwd is None else cwd).resolve() / "run"]
+    checkout = PACKAGE_DIR.parents[1]
+    if checkout / "src" / "flask_modular_login" == PACKAGE_DIR and checkout / "run" not in looked:
+        looked.append(checkout / "run")
+    for run_dir in looked:
+        if _holds_keys(run_dir):
+            return run_dir
+    places = " nor ".join(str(path / "keys") for path in looked)
+    raise RunDirNotFound(
+        f"no signing key of the login service in {places}: set {RUN_DIR_SETTING} to the "
+        "service's run directory (where 'flask-modular-login init' or 'sh server.sh' put "
+        "keys/ and users.db), or start this app from the directory that holds it")
+
+
+def _holds_keys(run_dir: Path) -> bool:
+    try:
+        return any((run_dir / "keys").glob("*.pem"))
+    except OSError:  # unreadable: not ours to use
+        return False
 
 
 # LOGIN_DISABLED belongs to Flask-Login, which may share an app with us.

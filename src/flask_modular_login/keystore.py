@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from .core.errors import LoginError
 from .core.leases import KeyRing, SigningKey
 
 PATTERN = "ed25519-*.pem"
@@ -27,10 +28,50 @@ class Keys:
     ring: KeyRing
 
 
+class OpenDirectory(LoginError, PermissionError):
+    """A directory for keys and the database that other users may read, write or enter."""
+
+    code = "directory_open"
+
+
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (mode 0700) if missing and refuse one others can read."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``path`` if missing, or refuse it if other users may use it.
+
+    A directory made here (and every missing parent) gets mode 0700, whatever the
+    umask. An existing one is checked, never changed: if others (neither its owner
+    nor its group) have any access to it, e.g. 0755, it is refused with
+    :class:`OpenDirectory` (a ``PermissionError``) naming the ``chmod`` that fixes
+    it, since it holds the signing keys and the database. Group access (0750) is
+    left to the admin: a client app or nginx running as another user of the group
+    may need it.
+    """
+    missing = []
+    parent = path
+    while not os.path.lexists(parent):
+        missing.append(parent)
+        parent = parent.parent
+    created = set()
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # another process made it first: checked below like any other
+        os.chmod(directory, 0o700)  # the umask may have taken bits from mkdir's mode
+        created.add(directory)
+    if path not in created:
+        _refuse_if_open(path)
     return path
+
+
+def _refuse_if_open(path: Path) -> None:
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} is not a directory")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o007:
+        raise OpenDirectory(
+            f"{path} is open to other users (mode {mode:04o}) and holds the signing keys and "
+            f"the database: run 'chmod 700 {path}' (or 'chmod o-rwx {path}' to keep the "
+            "group's access)")
 
 
 def create_key(keys_dir: Path, now: float | None = None) -> Path:

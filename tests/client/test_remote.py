@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from flask_modular_login import AccessNamespace, LoginBuilder, RemoteLoginInterface
 from flask_modular_login.channel.server import ChannelServer
+from flask_modular_login.core.groups import GroupPath
 from flask_modular_login.core.protocol.auth import new_credential, parse_credential
 from tests.channel.harness import ServerThread, wait_until
 from tests.support.access import People
@@ -76,8 +77,16 @@ def app(remote) -> flask.Flask:
 def test_a_valid_lease_is_checked_without_the_service(app, login, remote, monkeypatch):
     client = app.test_client()
     client.set_cookie("login", login("alice"))
+    remote.access.ensure_namespaces([ROOM])  # else the app's first request writes it (one RPC)
     monkeypatch.setattr(remote.channel, "call", lambda *a, **k: pytest.fail("an RPC"))
     assert client.get("/hidden").json == {"hello": "alice"}
+
+
+def test_a_remote_apps_namespaces_exist_after_its_first_request(app, service):
+    owners = service.extensions["flask_modular_login"].store.access.owners
+    assert owners(GroupPath(ROOM.root)) == []
+    assert app.test_client().get("/hidden").status_code == 302  # logged out, not /room
+    assert owners(GroupPath(ROOM.root)) == [("test", "olivia")]
 
 
 def test_an_expired_lease_is_renewed_over_the_channel(app, login, clock):

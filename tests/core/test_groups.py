@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 
 import pytest
@@ -71,12 +73,40 @@ def test_bad_segments_are_rejected(bad):
         GroupPath(bad)
 
 
-@pytest.mark.parametrize("bad", [1, None, b"x", ("x",), 1.5])
-def test_non_str_segments_are_a_type_error(bad):
+@pytest.mark.parametrize("bad", [None, True, b"x", ("x",), object(), chat, math.nan, math.inf])
+def test_other_segments_are_a_type_error(bad):
     with pytest.raises(TypeError):
         chat / bad
     with pytest.raises(TypeError):
         GroupPath("chat", (bad,))
+    with pytest.raises(TypeError):
+        chat.group(bad)
+
+
+@pytest.mark.parametrize("value, name", [
+    (5, "5"), (0, "0"), (-3, "-3"), (1.5, "1.5"),
+    (uuid.UUID("12345678-1234-5678-1234-567812345678"), "12345678-1234-5678-1234-567812345678"),
+])
+def test_int_float_and_uuid_segments_are_their_str(value, name):
+    """What Flask's converters give a view (``<int:x>``, ``<float:x>``, ``<uuid:x>``)."""
+    assert chat / value == chat / name
+    assert GroupPath("chat", (value,)).segments == (name,)
+    assert str(chat / "x" / value) == f"chat/x/{name}"
+    assert GroupPath.parse(str(chat / value)) == chat / value
+
+
+def test_a_non_str_root_is_a_type_error():
+    with pytest.raises(TypeError):
+        GroupPath(5)  # type: ignore[arg-type]
+
+
+def test_group_names_a_subgroup_like_slash():
+    assert chat.group("x") == chat / "x"
+    assert chat.group("x").group("y") == chat / "x" / "y" == chat.group("x") / "y"
+    assert chat.group(5) == chat / "5"
+    for bad in ("", "a/b", "x\x00"):
+        with pytest.raises(ValueError):
+            chat.group(bad)
 
 
 def test_segments_given_as_a_string_are_a_type_error():

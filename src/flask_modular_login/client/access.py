@@ -22,15 +22,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..core.groups import Evaluation, Expression, GroupPath, evaluate
 from ..core.invitations import Grant, Membership
-from ..store import Store
-from ..store.access import Invite
 from .events import EventFeed
 from .membership_cache import DECISION, InProcessMembershipCache, MembershipCache
 from .memberships import CachedMemberships, Found
 from .namespace import OwnedPath
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads with the first local check, not on import
+    from ..store import Store
+    from ..store.access import Invite
 
 logger = logging.getLogger("flask_modular_login.access")
 
@@ -71,6 +74,12 @@ class GroupAccess:
         :class:`~.namespace.AccessNamespace`, the root gets the namespace's owner unless
         another identity owned it first; returns whether the namespace's owner owns it."""
         return self._ensure(path, path.owner if isinstance(path, OwnedPath) else None)
+
+    def ensure_namespaces(self, paths: Iterable[GroupPath]) -> None:
+        """Make the namespace of every path made from an
+        :class:`~.namespace.AccessNamespace` exist with its owner, once per process (as
+        a check naming them does); other paths are skipped. Raises on failure."""
+        self._ensure_namespaces(paths)
 
     def _ready(self, now: float) -> None:
         """Raise if what is cached can no longer be trusted."""

@@ -1,10 +1,10 @@
 """Admitting a logged-in user to a route that names groups (the decorators' ``group=``).
 
 :func:`admit` resolves the route's expression (a callable receives the route's
-arguments and ``user``), evaluates it through the interface's ``access`` and
-returns the user dict the view gets, or None when the user may not enter. It
-fails closed: any exception on the way is logged (its type and message, never
-the cookie) and means None.
+arguments and ``user``, also under the decorator's ``kw`` name), evaluates it
+through the interface's ``access`` and returns the user dict the view gets, or
+None when the user may not enter. It fails closed: any exception on the way is
+logged (its type and message, never the cookie) and means None.
 """
 
 from __future__ import annotations
@@ -30,14 +30,16 @@ class HasAccess(Protocol):
 
 
 def admit(interface: HasAccess, spec: ExpressionSpec, route_args: Mapping[str, Any],
-          user: dict[str, Any], where: str = "") -> dict[str, Any] | None:
+          user: dict[str, Any], where: str = "", kw: str | None = None) -> dict[str, Any] | None:
     """The user dict for the view (with ``via`` when the expression uses ``+``), or None.
 
     ``route_args`` are the view's keyword arguments; ``user`` is added for a
-    callable ``spec``. ``where`` names the route in the log.
+    callable ``spec``, under the name ``user`` and under ``kw`` (the view's keyword
+    for the user), either of which overrides a route argument of that name.
+    ``where`` names the route in the log.
     """
     try:
-        expr = resolve(spec, {**route_args, "user": user})
+        expr = resolve(spec, {**route_args, "user": user, **({kw: user} if kw else {})})
         outcome = interface.access.evaluate(expr, user["id"])
     except Exception as error:  # fail closed, whatever went wrong
         logger.warning("access check for %s failed closed: %s: %s",

@@ -25,7 +25,8 @@ Every answer of a guarded route depends on the cookie, so it is marked
 Cache-Control; see :func:`private`).
 
 ``group=`` takes an access expression or a callable of the route's arguments and
-``user`` returning one (:mod:`flask_modular_login.core.groups`). With
+``user`` (also given under the ``kw`` name: ``kw="viewer", group=lambda viewer: ...``)
+returning one (:mod:`flask_modular_login.core.groups`). With
 ``login_required`` a logged-out user is bounced to login first; a logged-in one
 who fails the expression gets 403 (a JSON request: 401 ``{"error":
 "access_denied"}``). ``login_optional`` never refuses: the view gets ``user=None``
@@ -45,9 +46,10 @@ from werkzeug.wrappers import Response
 
 from ..core.groups import ExpressionSpec
 from ..negotiation import json_error, wants_json
+from . import declared
 from .access import LocalAccess
 from .admission import admit
-from .local import Authentication, LocalLoginInterface
+from .local import Authentication, LocalLoginInterface, RunDirNotFound
 from .revocations import RevocationsUnavailable
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -138,7 +140,9 @@ class LoginDecorator:
     def __call__(self, target: Any = None, *, kw: str | None = None,
                  group: ExpressionSpec | None = None) -> Any:
         if isinstance(target, flask.Blueprint):
-            target.before_request(functools.partial(self._guard_blueprint, group))
+            guard = functools.partial(self._guard_blueprint, group)
+            declared.mark(guard, self.builder, group)  # its namespaces: on the first request
+            target.before_request(guard)
             return target
         if callable(target):
             return self._wrap(target, kw=None, group=group)
@@ -151,6 +155,8 @@ class LoginDecorator:
             auth = self.builder.authenticate()
         except RevocationsUnavailable:
             return _unavailable()
+        except RunDirNotFound as error:
+            return _not_set_up(error)
         outcome = self._decide(auth, group, flask.request.view_args or {})
         return outcome if isinstance(outcome, Response) else None
 
@@ -163,24 +169,29 @@ class LoginDecorator:
                 auth = self.builder.authenticate()
             except RevocationsUnavailable:
                 return _unavailable()
-            user = self._decide(auth, group, kwargs)
+            except RunDirNotFound as error:
+                return _not_set_up(error)
+            user = self._decide(auth, group, kwargs, kw)
             if isinstance(user, Response):
                 return user
             if kw is not None:
                 kwargs[kw] = user
             return view(*args, **kwargs)
 
+        declared.mark(wrapper, self.builder, group)  # its namespaces: on the app's first request
         return wrapper  # type: ignore[return-value]
 
     def _decide(self, auth: Authentication, group: ExpressionSpec | None,
-                route_args: dict[str, Any]) -> dict[str, Any] | Response | None:
-        """The user the view gets, or the response that refuses the request."""
+                route_args: dict[str, Any], kw: str | None = None,
+                ) -> dict[str, Any] | Response | None:
+        """The user the view gets, or the response that refuses the request. A group
+        callable gets the user as ``user`` and under ``kw``."""
         if auth.user is None:
             return self.builder.bounce() if self.required else None
         if group is None:
             return auth.user
         user = admit(self.builder.interface, group, route_args, auth.user,
-                     where=flask.request.endpoint or flask.request.path)
+                     where=flask.request.endpoint or flask.request.path, kw=kw)
         if user is None and self.required:
             return self.builder.deny()
         flask.g.user = user
@@ -189,6 +200,19 @@ class LoginDecorator:
 
 def _unavailable() -> Response:
     return json_error(503, "unavailable", "login checks are unavailable, retry")
+
+
+NOT_SET_UP = ("login is not set up for this app: set LOGIN_RUN_DIR to the login service's "
+              "run directory (the app's log says where it looked)")
+
+
+def _not_set_up(error: RunDirNotFound) -> Response:
+    """No run directory of the login service was found (logged once, with the places looked
+    at): a 503 that names the setting but no server path, JSON for API requests, a
+    plain-text page otherwise; never a 500 with a traceback."""
+    if wants_json():
+        return json_error(503, error.code, NOT_SET_UP)
+    return Response(NOT_SET_UP + "\n", 503, mimetype="text/plain")
 
 
 def _called_directly(kw: str) -> bool:

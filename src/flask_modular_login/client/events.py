@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ..core.events import Event
-from ..store.events import BATCH, EventLog
 from .polling import Poller
 from .revocations import RevocationSet, RevocationsUnavailable
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads with the first local check, not on import
+    from ..store.events import EventLog
 
 Listener = Callable[[Event], None]
 
@@ -81,8 +84,11 @@ class StoreEventFeed(EventFeed):
     """The local adapter: polls the store's event log (see the module docstring)."""
 
     def __init__(self, log: EventLog, poll_seconds: float, clock: Callable[[], float]) -> None:
+        from ..store.events import BATCH
+
         super().__init__()
         self._log = log
+        self._batch = BATCH
         now = clock()
         self.load_live(*log.live_revocations(now), now)
         self._poller = _LogPoller(self, poll_seconds, clock)
@@ -91,11 +97,11 @@ class StoreEventFeed(EventFeed):
         self._poller.refresh(now, force)
 
     def poll(self, now: float) -> None:
-        """Read everything after the cursor, :data:`BATCH` events per query."""
+        """Read everything after the cursor, ``store.events.BATCH`` events per query."""
         while True:
-            events = self._log.after(self.cursor, BATCH)
+            events = self._log.after(self.cursor, self._batch)
             self.apply(events, now)
-            if len(events) < BATCH:
+            if len(events) < self._batch:
                 return
 
 

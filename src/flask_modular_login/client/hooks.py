@@ -16,15 +16,18 @@ Subclass ``LocalLoginInterface`` (same machine) or ``RemoteLoginInterface``
 clear a forged, garbage or ended cookie. The check runs in a worker thread
 only when it may wait (a renewal, an uncached group check); a valid lease is
 checked inline, without I/O. Any failure to decide means ``None`` (fail
-closed), logged on ``flask_modular_login.access``.
+closed), logged on ``flask_modular_login.access``, except one: a local app that
+found no run directory of the service raises
+:class:`~flask_modular_login.config.RunDirNotFound` from every call (logged once
+on ``flask_modular_login.client``); answer it with a 503.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
+from ..config import RunDirNotFound
 from ..core.groups import ExpressionSpec
 from ..core.leases import Authentication
 from .admission import admit
@@ -52,6 +55,8 @@ class FrameworkHooks:
         """The logged-in user of ``request`` (allowed into ``group``, if given), or None."""
         try:
             auth = await self._authenticate(self.get_cookie(request))
+        except RunDirNotFound:
+            raise  # not set up: the app must say so (503), not treat everyone as logged out
         except Exception as error:  # fail closed, whatever went wrong
             logger.warning("login check failed closed for %s: %s: %s",
                            self.remote_addr(request) or "a request", type(error).__name__, error)
@@ -62,12 +67,16 @@ class FrameworkHooks:
             self.set_cookie("", request)
         if auth.user is None or group is None:
             return auth.user
+        import asyncio  # loaded by the app's own event loop already; not by Flask apps
+
         return await asyncio.to_thread(admit, self, group, route_args, auth.user,  # type: ignore[arg-type]
                                        self.remote_addr(request) or "")
 
     async def _authenticate(self, token: str | None) -> Authentication:
         if self.check_needs_no_wait(token):
             return self.authenticate(token)  # type: ignore[attr-defined]
+        import asyncio
+
         return await asyncio.to_thread(self.authenticate, token)  # type: ignore[attr-defined]
 
     def check_needs_no_wait(self, token: str | None) -> bool:

@@ -11,8 +11,9 @@ plain path). Declaring one does no I/O, so namespaces can be declared or
 referenced at any time. The root group and its owner are written to the store
 lazily, the first time a check in this process names a path of the namespace
 (:meth:`LocalAccess.evaluate <flask_modular_login.client.access.LocalAccess.evaluate>`),
-or explicitly with :meth:`AccessNamespace.ensure`; both are idempotent and
-race-safe (insert-or-ignore).
+when a Flask app whose routes name it serves its first request (:mod:`.declared`),
+or explicitly with :meth:`AccessNamespace.ensure`; all are idempotent and
+race-safe (insert-or-ignore). ``chat.group("x")`` is ``chat / "x"``.
 
 The owner is an identity ``(provider, subject)``, so it holds the whole tree even
 before it has ever logged in. The first claim on a root wins: declaring the

@@ -39,6 +39,8 @@ catch it. The channel's RPC errors carry the code the request failed with
     ├── AlreadyRevoked (RuntimeError)     already_revoked
     ├── UnknownUser (LookupError)         unknown_user       service.sessions
     ├── RevocationsUnavailable (RuntimeError)  revocations_unavailable  client.revocations
+    ├── RunDirNotFound (FileNotFoundError)     run_dir_not_found        config
+    ├── OpenDirectory (PermissionError)        directory_open           keystore
     ├── ChannelUnavailable (ConnectionError)   channel_unavailable      channel.client
     ├── ChannelRpcError                   the RPC's code
     ├── RpcFailure                        the RPC's code     channel.rpc

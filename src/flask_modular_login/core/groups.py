@@ -4,7 +4,8 @@ Access groups form disjoint trees, and access flows *down* a tree: a member of
 ``chat`` may enter ``chat/x/y``. A :class:`GroupPath` names one node; paths
 combine into expressions::
 
-    chat / "x"      the subgroup path chat/x (a leaf: "member of chat/x or of an ancestor")
+    chat / "x"      the subgroup path chat/x (a leaf: "member of chat/x or of an ancestor");
+                    also chat.group("x")
     a | b           either
     a & b           both
     a ^ b           exactly one
@@ -30,7 +31,9 @@ Contract:
   "not allowed"** (403), never as allowed.
 * ``str(path)`` is the canonical key of a group (``"root/seg/seg"``): segments
   can never contain ``"/"``, so no escaping is needed and
-  ``GroupPath.parse(str(p)) == p``.
+  ``GroupPath.parse(str(p)) == p``. A segment given as an int, a finite float or a
+  UUID (what Flask's ``<int:x>``, ``<float:x>``, ``<uuid:x>`` give a view) is its
+  ``str``: ``chat / 5 == chat / "5"``; any other non-str is a TypeError.
 * :class:`InMemoryMemberships` is the in-memory double of the oracle, for tests
   and examples.
 """
@@ -38,8 +41,10 @@ Contract:
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -121,9 +126,23 @@ def _info_operands(expr: Expression) -> tuple[Expression, ...]:
     return expr.operands if isinstance(expr, Info) else (expr,)
 
 
+def _segment(value: object) -> str:
+    """A segment below the root: a str, or what Flask's converters give a view (``<int:x>``,
+    ``<float:x>``, ``<uuid:x>``) as its ``str``. Anything else (None, a bool, bytes, another
+    path, ...) is a TypeError rather than a name nobody meant."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TypeError(f"group path segment {value!r} is not a finite number")
+        return _check_name(str(value))
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return _check_name(value)
+
+
 def _check_name(value: object) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"group path segments must be str, not {type(value).__name__}")
+        raise TypeError("group path segments must be str, int, float or uuid.UUID, "
+                        f"not {type(value).__name__}")
     if not value:
         raise ValueError("group path segments must not be empty")
     if _FORBIDDEN.search(value):
@@ -146,7 +165,7 @@ class GroupPath(Expression):
         _check_name(self.root)
         if isinstance(self.segments, str) or not isinstance(self.segments, (tuple, list)):
             raise TypeError("segments must be a tuple of str")
-        object.__setattr__(self, "segments", tuple(_check_name(s) for s in self.segments))
+        object.__setattr__(self, "segments", tuple(_segment(s) for s in self.segments))
         parts = (self.root, *self.segments)  # kept: checks hash and compare paths a lot
         object.__setattr__(self, "_parts", parts)
         object.__setattr__(self, "_hash", hash(parts))
@@ -168,7 +187,11 @@ class GroupPath(Expression):
         return GroupPath(self.root, self.segments[:-1]) if self.segments else None
 
     def __truediv__(self, segment: object) -> GroupPath:
-        return GroupPath(self.root, (*self.segments, _check_name(segment)))
+        return GroupPath(self.root, (*self.segments, _segment(segment)))
+
+    def group(self, name: object) -> GroupPath:
+        """The subgroup ``name``, the same as ``self / name``: ``chat.group("a").group("b")``."""
+        return self / name
 
     def ancestors(self) -> tuple[GroupPath, ...]:
         """Root first, ``self`` last: every group whose members may enter this one."""
@@ -346,9 +369,10 @@ def resolve(spec: ExpressionSpec, kwargs: Mapping[str, object]) -> Expression:
     """The expression for one request.
 
     ``kwargs`` are the route's keyword arguments plus ``user`` (the caller adds
-    it). An expression is returned as is; a callable is called with the entries
-    of ``kwargs`` its signature names (all of them if it takes ``**kwargs``) and
-    must return an expression. Raises TypeError otherwise; any exception raised
+    it; the Flask decorators also under their ``kw`` name). An expression is
+    returned as is; a callable is called with the entries of ``kwargs`` its
+    signature names (all of them if it takes ``**kwargs``) and must return an
+    expression. Raises TypeError otherwise; any exception raised
     by the callable propagates. The caller must treat every exception as "not allowed".
     """
     if isinstance(spec, Expression):

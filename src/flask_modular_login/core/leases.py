@@ -29,13 +29,18 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from .errors import LeaseError, LeaseExpired, SessionEnded
+
+# PyJWT and cryptography load with the first key or token, not with the package: a client
+# app's import stays light (benchmarks/imports.py). A valid lease seen before is checked
+# from the verifier's cache, without coming here.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 __all__ = ["Lease", "Issued", "Authentication", "ANONYMOUS", "REJECTED", "SessionFacts",
            "SigningKey", "KeyRing", "LeaseError", "LeaseExpired", "SessionEnded", "lease_for",
@@ -162,6 +167,8 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 
 def _raw(public_key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -207,6 +214,8 @@ class KeyRing:
 
     @classmethod
     def from_jwks(cls, jwks: Mapping[str, Any]) -> KeyRing:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         keys = []
         for jwk in jwks.get("keys", []):
             if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
@@ -236,6 +245,8 @@ def lease_for(session: SessionFacts, now: int, lease_seconds: int) -> Lease:
 
 def issue(lease: Lease, key: SigningKey) -> str:
     """Sign ``lease`` into a compact JWS."""
+    import jwt
+
     return jwt.encode(lease.to_claims(), key.private_key, algorithm=ALGORITHM,
                       headers={"kid": key.kid})
 
@@ -252,6 +263,8 @@ def verify_signature(token: str, keys: KeyRing) -> Lease:
     """The lease inside a genuine ``token``, expired or not; raises :class:`LeaseError`."""
     if not isinstance(token, str) or not _CANONICAL.fullmatch(token):
         raise LeaseError("lease rejected: not a canonical compact JWS")
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
         public_key = keys.get(header.get("kid", ""))
@@ -279,6 +292,8 @@ def renew(expired: Lease, session: SessionFacts | None, now: int, lease_seconds:
 
 def unverified_kid(token: str) -> str | None:
     """The key id a token names, without trusting it (to decide whether to reload keys)."""
+    import jwt
+
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError:

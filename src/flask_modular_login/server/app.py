@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import flask
 
-from ..keystore import ensure_private_dir, write_private
 from . import errors, headers
 from .blueprint import LoginBlueprint
 
@@ -23,7 +20,8 @@ def create_app(config: Mapping[str, Any] | None = None,
 
     Settings come from ``config``, then ``LOGIN_...`` environment variables. The
     Flask secret (for the service's own session cookie: CSRF and OAuth state) is
-    kept in ``run/flask_secret`` at mode 0600, created on first start. Request logs
+    kept in ``run/flask_secret`` at mode 0600, created on first start (by
+    :class:`LoginBlueprint`, as on any app without a ``SECRET_KEY``). Request logs
     (werkzeug's, the app's, uwsgi's with ``uwsgi.ini``) mask invite codes and OAuth
     ``code``/``state`` (:mod:`.logs`).
     """
@@ -35,11 +33,9 @@ def create_app(config: Mapping[str, Any] | None = None,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
     app.config.update(config or {})
-    state = LoginBlueprint(clock=clock).init_app(app)
+    state = LoginBlueprint(clock=clock).init_app(app)  # and SECRET_KEY, if not given
     app.config["SESSION_COOKIE_PATH"] = state.settings.url_prefix
     app.config["SESSION_COOKIE_SECURE"] = state.settings.cookie_secure
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret(state.settings.run_dir)
     errors.register(app)
     headers.cover_whole_app(app)  # every answer of this app is the login service's
 
@@ -48,9 +44,3 @@ def create_app(config: Mapping[str, Any] | None = None,
         return flask.redirect(flask.url_for("login.sessions_page"))
 
     return app
-
-
-def _secret(run_dir: Path) -> bytes:
-    path = ensure_private_dir(run_dir) / "flask_secret"
-    write_private(path, os.urandom(32))
-    return path.read_bytes()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import flask
 
-from ..config import load_settings
+from ..config import PREFIX, load_settings
 from ..core.verifier import LeaseVerifier
-from ..keystore import KeyCache, ensure_private_dir
+from ..keystore import KeyCache, ensure_private_dir, write_private
 from ..keystore import load as load_keys
 from ..service import Services
 from ..store import open_store
@@ -29,21 +31,30 @@ class LoginBlueprint:
         LoginBlueprint(app)             # or: login = LoginBlueprint(); login.init_app(app)
 
     ``init_app`` reads the ``LOGIN_...`` settings of that app, creates the keys and
-    brings the database schema up to date. Keyword arguments override settings;
-    ``clock`` (seconds since the epoch) is a seam for tests.
+    brings the database schema up to date. Keyword arguments override settings, spelt
+    as config keys (``LOGIN_RUN_DIR="run"``; an unknown one is a ValueError) or in lower
+    case without the prefix (``run_dir="run"``); ``clock`` (seconds since the epoch) is a
+    seam for tests. An app without a ``SECRET_KEY`` gets one kept in ``run/flask_secret``
+    (:func:`flask_secret`), so its sessions survive a restart.
     """
 
     def __init__(self, app: flask.Flask | None = None, *,
                  clock: Callable[[], float] = time.time, **settings: Any) -> None:
-        self._overrides = settings
+        self._config_keys = {key: value for key, value in settings.items()
+                             if key.startswith(PREFIX)}
+        self._overrides = {key: value for key, value in settings.items()
+                           if not key.startswith(PREFIX)}
         self._clock = clock
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: flask.Flask) -> LoginState:
-        settings = load_settings(app.config, **self._overrides)
+        config = {**app.config, **self._config_keys} if self._config_keys else app.config
+        settings = load_settings(config, **self._overrides)
         platforms = load_providers(settings)  # a malformed credentials.json stops here
         ensure_private_dir(settings.run_dir)
+        if not app.config.get("SECRET_KEY"):  # the service's session: CSRF token, OAuth state
+            app.config["SECRET_KEY"] = flask_secret(settings.run_dir)
         store = open_store(settings.database_url, migrate=True)
         load_keys(settings.keys_dir, create=True)
         keys = KeyCache(settings.keys_dir)
@@ -59,6 +70,14 @@ class LoginBlueprint:
         headers.register(app, settings.url_prefix)  # on every answer under the prefix
         logs.guard_request_logs(app)  # no invite code or OAuth code in request logs
         return state
+
+
+def flask_secret(run_dir: Path) -> bytes:
+    """The Flask secret kept in ``run_dir/flask_secret`` (mode 0600), made on first use: the
+    same one after a restart, and for every process sharing ``run/``."""
+    path = ensure_private_dir(run_dir) / "flask_secret"
+    write_private(path, os.urandom(32))
+    return path.read_bytes()
 
 
 def _format_time(epoch: int) -> str:

@@ -13,16 +13,19 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 
 from .access import AccessStore
 from .accounts import AccountStore
 from .clients import ClientStore
 from .events import EventLog
 from .sessions import SessionStore
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _IMMEDIATE = "login_write"
@@ -55,10 +58,14 @@ class Store:
 
     def migrate(self, revision: str = "head") -> None:
         """Upgrade the schema to ``revision``; safe to run from several processes at once."""
+        from alembic import command  # the service's; client apps never load Alembic
+
         self._alembic(command.upgrade, revision)
 
     def downgrade(self, revision: str) -> None:
         """Downgrade the schema to ``revision`` (``"base"``: no tables). Loses data."""
+        from alembic import command
+
         self._alembic(command.downgrade, revision)
 
     def _alembic(self, action: Callable[[Config, str], None], revision: str) -> None:
@@ -72,16 +79,28 @@ class Store:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
-def open_store(url: str, migrate: bool = False) -> Store:
-    """A :class:`Store` on ``url``; with ``migrate``, the schema is brought up to date."""
+def open_store(url: str, migrate: bool = False, create: bool = True) -> Store:
+    """A :class:`Store` on ``url``; with ``migrate``, the schema is brought up to date.
+
+    The service creates a missing SQLite file (mode 0600). Client apps pass
+    ``create=False``: the file must exist (``FileNotFoundError`` otherwise) and is
+    opened read-write, so that no connection ever creates it, even if it is removed.
+    """
+    target: str | URL = url
     if url.startswith("sqlite:///"):
-        _create_private_file(Path(url.removeprefix("sqlite:///")))
-    engine = create_engine(url, future=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        if create:
+            _create_private_file(path)
+        else:
+            target = _existing_sqlite(path)
+    engine = create_engine(target, future=True)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     store = Store(engine)
@@ -95,6 +114,15 @@ def _create_private_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _existing_sqlite(path: Path) -> URL:
+    """A URL that opens the SQLite file ``path`` without ever creating it (``mode=rw``)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no user database at {path}: the login service creates it "
+                                "('flask-modular-login init')")
+    return URL.create("sqlite", database="file:" + quote(str(path.resolve())),
+                      query={"mode": "rw", "uri": "true"})
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -18,7 +18,8 @@ Conventions (docs/invitations.md has the table):
 * Instants (``accept_by``, ``access_expires``): seconds since the epoch, or in
   the form an ISO 8601 date-time (UTC unless it names an offset).
 * Flags (``confirm``, ``deplete``): JSON booleans; in the form ``on``/``true``/
-  ``1``/``yes`` or ``off``/``false``/``0``/``no``.
+  ``1``/``yes`` or ``off``/``false``/``0``/``no``, in any case (read by
+  :func:`flask_modular_login.config.parse_flag`, as the settings are).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 
 import flask
 
+from ...config import parse_flag
 from ...core.groups import GroupPath
 from ...core.invitations import Grant, InviteRequest, Removal
 from .. import request_body
@@ -48,8 +50,6 @@ CSRF_FIELD = "csrf_token"
 
 _DIGITS = re.compile(r"[0-9]{1,16}", re.ASCII)
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+\-Z]{4,24}", re.ASCII)
-_TRUE = frozenset({"on", "true", "1", "yes"})
-_FALSE = frozenset({"off", "false", "0", "no"})
 _REMOVAL = {"none": Removal.NONE, "invited": Removal.INVITED, "any_below": Removal.ANY_BELOW}
 
 
@@ -177,11 +177,10 @@ def flag(name: str, value: object, json: bool) -> bool:
         if not isinstance(value, bool):
             raise FieldError(name, "must be true or false")
         return value
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise FieldError(name, "must be on or off")
+    try:
+        return parse_flag(value)
+    except ValueError:
+        raise FieldError(name, "must be on or off") from None
 
 
 def removal(name: str, value: object) -> Removal:
