@@ -54,6 +54,9 @@ from .revocations import RevocationsUnavailable
 
 View = TypeVar("View", bound=Callable[..., Any])
 _G_KEY = "_flask_modular_login_auth"
+BUILDER_MARK = "_flask_modular_login_builder"
+"""The attribute naming the :class:`LoginBuilder` that guards a view (copied up by
+``functools.wraps``); a blueprint's guard is a partial of a :class:`LoginDecorator` method."""
 
 
 class LoginBuilder:
@@ -77,6 +80,13 @@ class LoginBuilder:
         if self._interface is None:
             self._interface = LocalLoginInterface(**self._settings)
         return self._interface
+
+    def use(self, interface: Any) -> Any:
+        """Check requests with ``interface`` from now on (e.g. the in-memory fake of
+        :mod:`flask_modular_login.testing`); returns the one used before (None if it was
+        not built yet), to hand back to :meth:`use` afterwards."""
+        previous, self._interface = self._interface, interface
+        return previous
 
     @property
     def access(self) -> LocalAccess:
@@ -179,6 +189,7 @@ class LoginDecorator:
             return view(*args, **kwargs)
 
         declared.mark(wrapper, self.builder, group)  # its namespaces: on the app's first request
+        setattr(wrapper, BUILDER_MARK, self.builder)  # found by flask_modular_login.testing
         return wrapper  # type: ignore[return-value]
 
     def _decide(self, auth: Authentication, group: ExpressionSpec | None,
