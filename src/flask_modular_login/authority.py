@@ -18,6 +18,7 @@ from .core.leases import Lease
 if TYPE_CHECKING:
     from .keystore import Keys
     from .store import Store
+    from .store.audit import AuditEntry
 
 
 class LeaseAuthority:
@@ -32,7 +33,8 @@ class LeaseAuthority:
         return int(self.clock())
 
     def start_session(self, user_id: str, provider: str, ip: str | None = None,
-                      user_agent: str | None = None) -> Issued:
+                      user_agent: str | None = None,
+                      audit: AuditEntry | None = None) -> Issued:
         """A new session (never reusing one from before login) and its first lease.
 
         The lease is decided in the transaction that writes the session and signed
@@ -42,7 +44,7 @@ class LeaseAuthority:
         """
         lease = self.store.sessions.create(
             user_id, provider, self.now(), self.settings.session_seconds,
-            self.settings.lease_seconds, ip, user_agent)
+            self.settings.lease_seconds, ip, user_agent, audit=audit)
         return self._sign(lease)
 
     def renew(self, expired: Lease) -> Issued:

@@ -105,17 +105,13 @@ class Dispatcher:
 
     def _add_member(self, call: AddMember) -> AddMemberResult:
         try:
-            self._store.access.add_member(call.path, call.user, self._now(), call.grant)
+            self._services.access.add_member(None, call.path, call.user, call.grant)
         except ValueError as error:
             raise RpcFailure(BAD_VALUE, str(error)[:200]) from error
-        self._services.notifier.notify()
         return AddMemberResult()
 
     def _remove_member(self, call: RemoveMember) -> RemoveMemberResult:
-        removed = self._store.access.remove_member(call.path, call.user, self._now())
-        if removed:
-            self._services.notifier.notify()
-        return RemoveMemberResult(removed)
+        return RemoveMemberResult(self._services.access.drop_member(None, call.path, call.user))
 
     def _events(self, call: Events) -> EventsResult:
         return events_after(self._store, call.after, call.limit)

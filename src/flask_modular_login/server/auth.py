@@ -58,7 +58,7 @@ def check(state: LoginState, token: str | None) -> Authentication:
         return Authentication(lease.user(), lease)
     state.verifier.forget(token)
     try:
-        issued = state.sessions.renew(lease)
+        issued = state.sessions.renew(lease, ip=flask.request.remote_addr)
     except SessionEnded:
         return REJECTED
     return Authentication(issued.lease.user(), issued.lease, renewed=issued)

@@ -69,6 +69,9 @@ class LoginBlueprint:
         app.register_blueprint(blueprint, url_prefix=settings.url_prefix)
         headers.register(app, settings.url_prefix)  # on every answer under the prefix
         logs.guard_request_logs(app)  # no invite code or OAuth code in request logs
+        from ..cli import main as login_cli  # `flask login ...` uses this app's settings
+
+        app.cli.add_command(login_cli, "login")
         return state
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import signals
 from ..core import invitations as rules
 from ..core.errors import LoginError
 from ..core.groups import GroupPath
 from ..core.invitations import Grant, InviteRequest, InviteTerms, Membership
-from ..store.access import AccessStore, Invite, IssuedInvite
+from ..store.access import AccessStore, Invite, IssuedInvite, code_id
+from ..store.audit import AuditEntry
 from .notifier import Notifier
 
 
@@ -115,7 +117,7 @@ class AccessService:
         self._now = clock
 
     def create_invite(self, user_id: str, group: GroupPath,
-                      request: Callable[[int, Grant], InviteRequest]
+                      request: Callable[[int, Grant], InviteRequest], ip: str | None = None
                       ) -> tuple[IssuedInvite, InviteTerms]:
         """Check what ``request(now, your grant)`` asks against the user's grant on
         ``group`` and store it; raises the core's Escalation or BadValue (nothing stored)."""
@@ -126,28 +128,62 @@ class AccessService:
                                      requested=str(group))
         terms = rules.validate_invite(user_id, held.grant, held.group, request(now, held.grant),
                                       now)
-        return self.store.create_invite(terms, now), terms
+        audit = AuditEntry("invite_created", user_id, user_id, {"group": str(terms.group)}, ip)
+        issued = self.store.create_invite(terms, now, audit=audit)
+        signals.send(signals.invite_created, self, user_id=user_id, group=str(terms.group),
+                     invite_id=issued.id, ip=ip)
+        return issued, terms
 
-    def redeem(self, code: str, user_id: str) -> Membership:
-        return self._joined(self.store.redeem(code, user_id, self._now()))
+    def redeem(self, code: str, user_id: str, ip: str | None = None) -> Membership:
+        return self.redeem_by_id(code_id(code), user_id, ip)
 
-    def redeem_by_id(self, invite_id: str, user_id: str) -> Membership:
-        return self._joined(self.store.redeem_by_id(invite_id, user_id, self._now()))
+    def redeem_by_id(self, invite_id: str, user_id: str, ip: str | None = None) -> Membership:
+        audit = AuditEntry("invite_redeemed", user_id, user_id, {}, ip)
+        joined = self.store.redeem_by_id(invite_id, user_id, self._now(), audit=audit)
+        signals.send(signals.invite_redeemed, self, user_id=user_id, group=str(joined.group),
+                     invite_id=invite_id, ip=ip)
+        return self._joined(joined)
+
+    def add_member(self, actor_id: str | None, group: GroupPath, user_id: str,
+                   grant: Grant | None = None, ip: str | None = None) -> None:
+        """Give ``user_id`` ``grant`` on ``group`` directly (no invite), for a trusted caller
+        (an operator: ``actor_id`` None, or a client app's grant); checks no rights."""
+        audit = AuditEntry("member_added", user_id, actor_id, {"group": str(group)}, ip)
+        self.store.add_member(group, user_id, self._now(), grant, audit=audit)
+        signals.send(signals.member_added, self, user_id=user_id, actor_id=actor_id,
+                     group=str(group), ip=ip)
+        self._notifier.notify()
 
     def preview(self, invite: Invite, user_id: str) -> Grant:
         return preview(self.store, invite, user_id, self._now())
 
-    def remove(self, user_id: str, group: GroupPath, target_id: str) -> None:
+    def drop_member(self, actor_id: str | None, group: GroupPath, user_id: str,
+                    ip: str | None = None) -> bool:
+        """End ``user_id``'s membership of ``group`` for a trusted caller (an operator, a
+        client app); checks no rights. Whether there was one."""
+        audit = AuditEntry("member_removed", user_id, actor_id, {"group": str(group)}, ip)
+        if not self.store.remove_member(group, user_id, self._now(), audit=audit):
+            return False
+        signals.send(signals.member_removed, self, user_id=user_id, actor_id=actor_id,
+                     group=str(group), ip=ip)
+        self._notifier.notify()
+        return True
+
+    def remove(self, user_id: str, group: GroupPath, target_id: str,
+               ip: str | None = None) -> None:
         """End ``target_id``'s membership of ``group`` if the user's rights cover it (their
         own: leave); raises :class:`NotYours` otherwise."""
         now = self._now()
         target = self.store.membership(target_id, group)
         if target is None or not may_remove(holdings(self.store, user_id), target, now):
             raise NotYours("no such membership that you may remove")
-        if self.store.remove_member(group, target_id, now):
+        audit = AuditEntry("member_removed", target_id, user_id, {"group": str(group)}, ip)
+        if self.store.remove_member(group, target_id, now, audit=audit):
+            signals.send(signals.member_removed, self, user_id=target_id, actor_id=user_id,
+                         group=str(group), ip=ip)
             self._notifier.notify()
 
-    def renege(self, user_id: str, invite_id: str) -> None:
+    def renege(self, user_id: str, invite_id: str, ip: str | None = None) -> None:
         """Revoke an invite the user may revoke; raises :class:`NotYours` or
         :class:`AlreadyRevoked`."""
         now = self._now()
@@ -155,8 +191,20 @@ class AccessService:
         mine = holdings(self.store, user_id)
         if invite is None or not may_renege(self.store, user_id, mine, invite, now):
             raise NotYours("no such invite that you may revoke")
-        if not self.store.revoke_invite(invite_id, now):
+        if not self.revoke(user_id, invite, ip):
             raise AlreadyRevoked("this invite was already revoked")
+
+    def revoke(self, actor_id: str | None, invite: Invite, ip: str | None = None) -> bool:
+        """Revoke ``invite`` for a caller whose rights were checked (or an operator:
+        ``actor_id`` None); whether it was still live."""
+        inviter, group = invite.terms.inviter_id, str(invite.terms.group)
+        audit = AuditEntry("invite_reneged", inviter, actor_id,
+                           {"group": group, "invite_id": invite.id}, ip)
+        if not self.store.revoke_invite(invite.id, self._now(), audit=audit):
+            return False
+        signals.send(signals.invite_reneged, self, user_id=inviter, actor_id=actor_id,
+                     group=group, invite_id=invite.id, ip=ip)
+        return True
 
     def _joined(self, joined: Membership) -> Membership:
         self._notifier.notify()

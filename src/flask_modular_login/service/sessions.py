@@ -7,10 +7,12 @@ session at once where they are listening, and within their poll otherwise.
 
 from __future__ import annotations
 
+from .. import signals
 from ..authority import LeaseAuthority
-from ..core.errors import LoginError
+from ..core.errors import LoginError, SessionEnded
 from ..core.leases import Issued, Lease
 from ..store import Store
+from ..store.audit import AuditEntry
 from .notifier import Notifier
 
 
@@ -39,9 +41,15 @@ class SessionService:
               user_agent: str | None = None) -> Issued:
         """A new session and its first lease; raises ``SessionEnded`` if the user is gone.
 
-        Also purges the event log, at most once every :data:`PURGE_EVERY` seconds.
+        Audited (``login``) in the session's transaction, then signalled
+        (:data:`~..signals.login`). Also purges the event log, at most once every
+        :data:`PURGE_EVERY` seconds.
         """
-        issued = self.authority.start_session(user_id, provider, ip, user_agent)
+        issued = self.authority.start_session(
+            user_id, provider, ip, user_agent,
+            audit=AuditEntry("login", user_id, user_id, {"provider": provider}, ip))
+        signals.send(signals.login, self, user_id=user_id, provider=provider, ip=ip,
+                     handle=self.store.sessions.handle(issued.lease.session_id))
         if self.now() - self._purged_at >= PURGE_EVERY:
             self.purge_events()
         return issued
@@ -53,40 +61,86 @@ class SessionService:
         keep = max(self.authority.settings.lease_seconds, MIN_EVENT_AGE)
         return self.store.events.purge(now, keep_seconds=keep)
 
-    def renew(self, expired: Lease) -> Issued:
-        """A new lease for ``expired``'s session; raises ``SessionEnded`` if it is over."""
-        return self.authority.renew(expired)
+    def renew(self, expired: Lease, ip: str | None = None) -> Issued:
+        """A new lease for ``expired``'s session; raises ``SessionEnded`` if it is over
+        (signalled: :data:`~..signals.renewal_refused`; nothing changed, nothing audited)."""
+        try:
+            return self.authority.renew(expired)
+        except SessionEnded:
+            signals.send(signals.renewal_refused, self, user_id=expired.user_id,
+                         handle=self.store.sessions.handle(expired.session_id), ip=ip)
+            raise
 
-    def end(self, session_id: str, reason: str) -> bool:
+    def end(self, session_id: str, reason: str, ip: str | None = None) -> bool:
         """End one session (logout, or the browser's previous session at login)."""
-        return self._told(self.store.sessions.revoke(session_id, reason, self.now()))
+        facts = self.store.sessions.facts(session_id)
+        if facts is None:
+            return False
+        user_id = facts.user_id
+        return bool(self._ended(user_id, user_id, reason, ip, session_id=session_id))
 
-    def end_by_handle(self, user_id: str, handle: str) -> bool:
+    def end_by_handle(self, user_id: str, handle: str, ip: str | None = None) -> bool:
         """End the session ``handle`` if, and only if, it is one of ``user_id``'s."""
-        return self._told(self.store.sessions.revoke_handle(user_id, handle, "ended",
-                                                            self.now()))
+        return bool(self._ended(user_id, user_id, "ended", ip, handle=handle))
 
-    def end_others(self, user_id: str, keep: str) -> int:
+    def end_others(self, user_id: str, keep: str, ip: str | None = None) -> int:
         """End every session of ``user_id`` but ``keep``; how many ended."""
-        return self._told(self.store.sessions.revoke_user(user_id, "ended_by_user",
-                                                          self.now(), keep=keep))
+        return self._ended(user_id, user_id, "ended_by_user", ip, keep=keep)
 
-    def end_through_provider(self, user_id: str, provider: str, keep: str) -> int:
+    def end_through_provider(self, user_id: str, provider: str, keep: str,
+                             ip: str | None = None) -> int:
         """After an unlink: end the user's sessions started through ``provider``, unless
         another identity of that provider is still linked; how many ended."""
         if any(i.provider == provider for i in self.store.accounts.linked(user_id)):
             return 0
-        return self._told(self.store.sessions.revoke_user(user_id, "unlinked", self.now(),
-                                                          keep=keep, provider=provider))
+        return self._ended(user_id, user_id, "unlinked", ip, keep=keep, provider=provider)
 
-    def remove_user(self, user_id: str) -> int:
+    def remove_user(self, user_id: str, actor_id: str | None = None) -> int:
         """End every session of ``user_id`` and delete the user; how many sessions ended.
-        Raises :class:`UnknownUser`."""
+        Raises :class:`UnknownUser`. ``actor_id``: who asks (None: an operator)."""
         if self.store.accounts.get(user_id) is None:
             raise UnknownUser(f"no user {user_id}")
-        ended = self.store.sessions.revoke_user(user_id, "user_removed", self.now())
+        ended = self._ended(user_id, actor_id, "user_removed", None, notify=False)
         self.store.accounts.delete(user_id)
         return self._told(ended)
+
+    def link_identity(self, user_id: str, provider: str, subject: str,
+                      ip: str | None = None) -> bool:
+        """Link (provider, subject) to the user; False if it already was theirs. Raises the
+        store's ``IdentityTaken`` or ``AccountError``. Audited and signalled when linked."""
+        audit = AuditEntry("identity_linked", user_id, user_id, {"provider": provider}, ip)
+        added = self.store.accounts.link(user_id, provider, subject, self.now(), audit=audit)
+        if added:
+            signals.send(signals.identity_linked, self, user_id=user_id, provider=provider,
+                         ip=ip)
+        return added
+
+    def unlink_identity(self, user_id: str, provider: str, subject: str,
+                        ip: str | None = None) -> None:
+        """Unlink one of the user's identities (never the last); raises the store's
+        ``NoSuchIdentity`` or ``LastIdentity``. The caller then ends the sessions started
+        through it (:meth:`end_through_provider`)."""
+        audit = AuditEntry("identity_unlinked", user_id, user_id, {"provider": provider}, ip)
+        self.store.accounts.unlink(user_id, provider, subject, self.now(), audit=audit)
+        signals.send(signals.identity_unlinked, self, user_id=user_id, provider=provider, ip=ip)
+
+    def _ended(self, user_id: str, actor_id: str | None, reason: str, ip: str | None,
+               notify: bool = True, **which: str) -> int:
+        """End the sessions ``which`` names (always within ``user_id``'s), audited as
+        ``logout`` or ``session_ended`` in the same transaction; then signal."""
+        kind = "logout" if reason == "logout" else "session_ended"
+        ended = self.store.sessions.end(
+            reason, self.now(), user_id=user_id,
+            audit=AuditEntry(kind, user_id, actor_id, {}, ip), **which)
+        handles = [e.handle for e in ended]
+        if not ended:
+            return 0
+        if kind == "logout":
+            signals.send(signals.logout, self, user_id=user_id, handle=handles[0], ip=ip)
+        else:
+            signals.send(signals.session_ended, self, user_id=user_id, actor_id=actor_id,
+                         handles=handles, reason=reason, ip=ip)
+        return self._told(len(ended)) if notify else len(ended)
 
     def _told(self, changed: int) -> int:
         if changed:

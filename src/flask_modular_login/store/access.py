@@ -48,6 +48,7 @@ from ..core.errors import LoginError
 from ..core.groups import GroupPath, Held
 from ..core.invitations import Grant, InviteState, InviteTerms, Membership, Removal
 from . import events
+from .audit import AuditEntry, record
 from .tables import (
     access_groups,
     group_owners,
@@ -156,19 +157,24 @@ class AccessStore:
             return _holding(conn, user_id, path, now)
 
     def add_member(self, path: GroupPath, user_id: str, now: int, grant: Grant | None = None,
-                   inviters: Sequence[str] = ()) -> None:
+                   inviters: Sequence[str] = (), audit: AuditEntry | None = None) -> None:
         """Give ``user_id`` ``grant`` (default: access only) on ``path``, replacing any before."""
         member = Membership(user_id, path, grant or Grant(), tuple(inviters))
         with self._store.write() as conn:
             _delete_membership(conn, user_id, path)
             _insert_membership(conn, member, None, now)
             _event(conn, user_id, path, "added", now)
+            if audit is not None:
+                record(conn, audit, now)
 
-    def remove_member(self, path: GroupPath, user_id: str, now: int) -> bool:
+    def remove_member(self, path: GroupPath, user_id: str, now: int,
+                      audit: AuditEntry | None = None) -> bool:
         with self._store.write() as conn:
             removed = _delete_membership(conn, user_id, path)
             if removed:
                 _event(conn, user_id, path, "removed", now)
+                if audit is not None:
+                    record(conn, audit, now)
             return bool(removed)
 
     def membership(self, user_id: str, path: GroupPath) -> Membership | None:
@@ -198,7 +204,8 @@ class AccessStore:
 
     # ------------------------------------------------------------ invites
 
-    def create_invite(self, terms: InviteTerms, now: int) -> IssuedInvite:
+    def create_invite(self, terms: InviteTerms, now: int,
+                      audit: AuditEntry | None = None) -> IssuedInvite:
         """Store validated ``terms``; returns the codes, which are not stored in the clear."""
         code = secrets.token_urlsafe(24)
         short = "".join(secrets.choice(SHORT_ALPHABET) for _ in range(SHORT_LENGTH))
@@ -211,6 +218,8 @@ class AccessStore:
                 access_expires=terms.access_expires, access_for=terms.access_for,
                 removal=int(terms.removal), deplete=terms.deplete, redirect=terms.redirect,
                 confirm=terms.confirm, revoked_at=None, created_at=now))
+            if audit is not None:
+                record(conn, audit.with_detail(invite_id=invite_id), now)
         return IssuedInvite(invite_id, code, short)
 
     def invite(self, code: str) -> Invite | None:
@@ -243,14 +252,18 @@ class AccessStore:
                                 .order_by(invites.c.created_at, invites.c.id))
             return [_invite(row) for row in rows]
 
-    def revoke_invite(self, invite_id: str, now: int) -> bool:
+    def revoke_invite(self, invite_id: str, now: int, audit: AuditEntry | None = None) -> bool:
         """Renege: the invite (and any QR code or link carrying it) stops working."""
         with self._store.write() as conn:
-            return bool(conn.execute(update(invites).where(
+            revoked = bool(conn.execute(update(invites).where(
                 invites.c.id == invite_id, invites.c.revoked_at.is_(None))
                 .values(revoked_at=now)).rowcount)
+            if revoked and audit is not None:
+                record(conn, audit, now)
+            return revoked
 
-    def redeem(self, code: str, user_id: str, now: int) -> Membership:
+    def redeem(self, code: str, user_id: str, now: int,
+               audit: AuditEntry | None = None) -> Membership:
         """Join the invite's group atomically; raises :class:`InviteNotFound` or a RedeemError.
 
         One write transaction: read what the rules need (:func:`rules.redeem`),
@@ -261,13 +274,18 @@ class AccessStore:
         redemptions of an invite with k uses left make exactly k members, and a
         person racing themselves joins once.
         """
-        return self.redeem_by_id(code_id(code), user_id, now)
+        return self.redeem_by_id(code_id(code), user_id, now, audit)
 
-    def redeem_by_id(self, invite_id: str, user_id: str, now: int) -> Membership:
+    def redeem_by_id(self, invite_id: str, user_id: str, now: int,
+                     audit: AuditEntry | None = None) -> Membership:
         """:meth:`redeem` for an invite found by id (a rate-limited short code), not by code."""
         try:
             with self._store.write() as conn:
-                return _redeem(conn, invite_id, user_id, now)
+                joined = _redeem(conn, invite_id, user_id, now)
+                if audit is not None:
+                    record(conn, audit.with_detail(invite_id=invite_id,
+                                                   group=str(joined.group)), now)
+                return joined
         except IntegrityError:  # a concurrent redemption by the same person won the race
             raise rules.AlreadyMember("you already joined this group") from None
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.errors import LoginError
 from .access import announce_identity_change
+from .audit import AuditEntry, record
 from .tables import identities, users
 
 if TYPE_CHECKING:
@@ -98,7 +99,8 @@ class AccountStore:
                 .order_by(identities.c.created_at, identities.c.provider, identities.c.subject))
             return [Identity(*row) for row in rows]
 
-    def link(self, user_id: str, provider: str, subject: str, now: int) -> bool:
+    def link(self, user_id: str, provider: str, subject: str, now: int,
+             audit: AuditEntry | None = None) -> bool:
         """Add (provider, subject) to ``user_id``; False if it already was theirs.
 
         Raises :class:`IdentityTaken` if another user has it (accounts are never merged).
@@ -115,11 +117,14 @@ class AccountStore:
                 conn.execute(insert(identities).values(
                     provider=provider, subject=subject, user_id=user_id, created_at=now))
                 announce_identity_change(conn, user_id, provider, subject, now)
+                if audit is not None:
+                    record(conn, audit, now)
         except IntegrityError:  # linked by a concurrent transaction in the meantime
             raise IdentityTaken(f"{provider} identity belongs to another user") from None
         return True
 
-    def unlink(self, user_id: str, provider: str, subject: str, now: int) -> None:
+    def unlink(self, user_id: str, provider: str, subject: str, now: int,
+               audit: AuditEntry | None = None) -> None:
         """Remove one of the user's identities, never the last one.
 
         The count and the delete share one write transaction with the user's row
@@ -138,6 +143,8 @@ class AccountStore:
                 identities.c.provider == provider, identities.c.subject == subject,
                 identities.c.user_id == user_id))
             announce_identity_change(conn, user_id, provider, subject, now)
+            if audit is not None:
+                record(conn, audit, now)
 
     def delete(self, user_id: str) -> None:
         """Remove a user and their identities; the caller revokes their sessions first."""

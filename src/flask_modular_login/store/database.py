@@ -20,6 +20,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event
 
 from .access import AccessStore
 from .accounts import AccountStore
+from .audit import AuditLog
 from .clients import ClientStore
 from .events import EventLog
 from .sessions import SessionStore
@@ -42,6 +43,7 @@ class Store:
         self.access = AccessStore(self)
         self.events = EventLog(self)
         self.clients = ClientStore(self)
+        self.audit = AuditLog(self)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

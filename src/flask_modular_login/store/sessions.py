@@ -25,6 +25,7 @@ from ..core.errors import SessionEnded
 from ..core.events import REVOKED
 from ..core.leases import Lease, SessionFacts, lease_for
 from ..core.leases import renew as renewal
+from .audit import AuditEntry, record
 from .events import append_many
 from .tables import sessions, users
 
@@ -55,9 +56,10 @@ class SessionStore:
         self._store = store
 
     def create(self, user_id: str, provider: str, now: int, lifetime: int, lease_seconds: int,
-               ip: str | None = None, user_agent: str | None = None) -> Lease:
+               ip: str | None = None, user_agent: str | None = None,
+               audit: AuditEntry | None = None) -> Lease:
         """A new session for ``user_id`` and its first lease (to sign), decided from what
-        the one transaction that writes the session wrote.
+        the one transaction that writes the session wrote (and ``audit``, with the handle).
 
         Raises :class:`SessionEnded` if the user no longer exists.
         """
@@ -71,13 +73,22 @@ class SessionStore:
                                  picture=user.picture, auth_time=now,
                                  expires_at=now + lifetime)
             lease = lease_for(facts, now, lease_seconds)
+            handle = secrets.token_hex(6)
             conn.execute(insert(sessions).values(
-                id=session_id, handle=secrets.token_hex(6), user_id=user_id, provider=provider,
+                id=session_id, handle=handle, user_id=user_id, provider=provider,
                 auth_time=now, lease_start=now, expires_at=facts.expires_at,
                 leases_end=lease.expires_at,
                 ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:512] or None,
             ))
+            if audit is not None:
+                record(conn, audit.with_detail(handle=handle), now)
         return lease
+
+    def handle(self, session_id: str) -> str | None:
+        """The session's public handle (what signals and the audit log name, never the id)."""
+        with self._store.read() as conn:
+            return conn.execute(select(sessions.c.handle)
+                                .where(sessions.c.id == session_id)).scalar()
 
     def facts(self, session_id: str) -> SessionFacts | None:
         """The store's view of a session."""
@@ -112,27 +123,53 @@ class SessionStore:
 
     def revoke(self, session_id: str, reason: str, now: int) -> bool:
         """End one session; False if it was already ended or never existed."""
-        with self._store.write() as conn:
-            return bool(_revoke(conn, [session_id], reason, now))
+        return bool(self.end(reason, now, session_id=session_id))
 
     def revoke_handle(self, user_id: str, handle: str, reason: str, now: int) -> bool:
         """End the session ``handle`` if, and only if, it belongs to ``user_id``."""
-        with self._store.write() as conn:
-            ids = conn.execute(select(sessions.c.id).where(
-                sessions.c.handle == handle, sessions.c.user_id == user_id)).scalars().all()
-            return bool(_revoke(conn, list(ids), reason, now))
+        return bool(self.end(reason, now, user_id=user_id, handle=handle))
 
     def revoke_user(self, user_id: str, reason: str, now: int,
                     keep: str | None = None, provider: str | None = None) -> int:
         """End every session of ``user_id`` (only those started through ``provider``, if
         given) except ``keep``; returns how many ended."""
+        return len(self.end(reason, now, user_id=user_id, keep=keep, provider=provider))
+
+    def end(self, reason: str, now: int, *, session_id: str | None = None,
+            user_id: str | None = None, handle: str | None = None, keep: str | None = None,
+            provider: str | None = None, audit: AuditEntry | None = None) -> list[Ended]:
+        """End the live sessions matching every given condition (``session_id`` or
+        ``user_id`` is required; ``keep`` is spared); the ones that ended.
+
+        When some ended, ``audit`` is written in the same transaction, with their handles.
+        """
+        if session_id is None and user_id is None:
+            raise ValueError("end which sessions? name a session or a user")
+        query = select(sessions.c.id)
+        if session_id is not None:
+            query = query.where(sessions.c.id == session_id)
+        if user_id is not None:
+            query = query.where(sessions.c.user_id == user_id)
+        if handle is not None:
+            query = query.where(sessions.c.handle == handle)
+        if keep is not None:
+            query = query.where(sessions.c.id != keep)
+        if provider is not None:
+            query = query.where(sessions.c.provider == provider)
         with self._store.write() as conn:
-            query = select(sessions.c.id).where(sessions.c.user_id == user_id)
-            if keep is not None:
-                query = query.where(sessions.c.id != keep)
-            if provider is not None:
-                query = query.where(sessions.c.provider == provider)
-            return _revoke(conn, list(conn.execute(query).scalars()), reason, now)
+            ended = _revoke(conn, list(conn.execute(query).scalars()), reason, now)
+            if ended and audit is not None:
+                record(conn, audit.with_detail(handles=[e.handle for e in ended],
+                                               reason=reason), now)
+        return ended
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A session that just ended, as signals and the audit log name it (no session id)."""
+
+    handle: str
+    user_id: str
 
 
 def _facts(conn: Connection, session_id: str, lock: bool = False) -> SessionFacts | None:
@@ -148,13 +185,14 @@ def _facts(conn: Connection, session_id: str, lock: bool = False) -> SessionFact
                         expires_at=row.expires_at, revoked=row.revoked_at is not None)
 
 
-def _revoke(conn: Connection, session_ids: list[str], reason: str, now: int) -> int:
+def _revoke(conn: Connection, session_ids: list[str], reason: str, now: int) -> list[Ended]:
     if not session_ids:
-        return 0
+        return []
     ended = conn.execute(update(sessions).where(sessions.c.id.in_(session_ids),
                                                 sessions.c.revoked_at.is_(None))
                          .values(revoked_at=now)
-                         .returning(sessions.c.id, sessions.c.leases_end)).all()
-    append_many(conn, [{"kind": REVOKED, "session_id": sid, "leases_end": end,
-                        "created_at": now} for sid, end in ended])
-    return len(ended)
+                         .returning(sessions.c.id, sessions.c.leases_end, sessions.c.handle,
+                                    sessions.c.user_id)).all()
+    append_many(conn, [{"kind": REVOKED, "session_id": row.id, "leases_end": row.leases_end,
+                        "created_at": now} for row in ended])
+    return sorted((Ended(row.handle, row.user_id) for row in ended), key=lambda e: e.handle)

@@ -157,3 +157,21 @@ channel_clients = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger),
 )
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", BigInteger, nullable=False),
+    # Whose event it is (the sessions page shows a user theirs); no foreign key: the
+    # trail outlives the user.
+    Column("user_id", String(32), nullable=False),
+    # Who did it (the user, another user such as a remover, or None: an operator).
+    Column("actor_id", String(32)),
+    Column("kind", String(32), nullable=False),
+    # Short JSON: group, session handles, provider, invite id; never a secret.
+    Column("detail", String(1000), nullable=False),
+    Column("ip", String(64)),
+    Index("ix_audit_user_id", "user_id", "created_at"),
+    Index("ix_audit_created_at", "created_at"),
+)

@@ -29,8 +29,8 @@ def finish_link(provider: str, user_id: str | None, profile: Profile) -> Respons
         return message_page(403, "Linking was started by another login: log in and start again.")
     state = current_state()
     try:
-        added = state.store.accounts.link(user_id, provider, profile.subject,
-                                          state.authority.now())
+        added = state.sessions.link_identity(user_id, provider, profile.subject,
+                                             ip=flask.request.remote_addr)
     except IdentityTaken as error:
         return message_page(status_for(error), f"This {provider} account belongs to another "
                             "user, so it was not linked to yours (accounts are never merged).")
@@ -54,7 +54,7 @@ def unlink() -> Response:
     auth = current_auth()
     user_id = auth.user["id"]
     try:
-        state.store.accounts.unlink(user_id, provider, subject, state.authority.now())
+        state.sessions.unlink_identity(user_id, provider, subject, ip=flask.request.remote_addr)
     except LastIdentity as error:
         return refuse(status_for(error), error.code,
                       "This is the only account you log in with: link another one first.")
@@ -66,4 +66,5 @@ def unlink() -> Response:
 
 
 def _end_sessions_through(user_id: str, provider: str, keep: str) -> int:
-    return current_state().sessions.end_through_provider(user_id, provider, keep)
+    return current_state().sessions.end_through_provider(user_id, provider, keep,
+                                                         ip=flask.request.remote_addr)

@@ -56,7 +56,7 @@ def accept_invite(code: str) -> Response:
     body = read_body(ACCEPT_FIELDS)
     invite = _invite_by_code(code)
     _check_confirmed(invite, body)
-    joined = current_state().access.redeem(code, user_id())
+    joined = current_state().access.redeem(code, user_id(), ip=flask.request.remote_addr)
     return _joined(invite, joined)
 
 
@@ -76,7 +76,8 @@ def enter_code() -> Response | str:
     if not _given(body, "join"):
         return _preview(invite, flask.url_for("login.enter_code"), {"code": short, "join": "yes"})
     _check_confirmed(invite, body)
-    joined = current_state().access.redeem_by_id(invite.id, user_id())
+    joined = current_state().access.redeem_by_id(invite.id, user_id(),
+                                                         ip=flask.request.remote_addr)
     return _joined(invite, joined)
 
 

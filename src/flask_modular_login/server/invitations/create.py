@@ -41,7 +41,8 @@ def invite_page() -> Response | str:
 def create_invite() -> Response:
     """POST: parse the form, check it against the user's grant, store the invite."""
     form = parse_invite(read_body(INVITE_FIELDS), login_flow.checked_next)
-    issued, terms = current_state().access.create_invite(user_id(), form.group, form.request)
+    issued, terms = current_state().access.create_invite(user_id(), form.group, form.request,
+                                                         ip=flask.request.remote_addr)
     return _shown(issued, terms)
 
 

@@ -48,7 +48,7 @@ def remove_member() -> Response:
     body = read_body(REMOVE_FIELDS)
     group = group_path("group", body.required("group"))
     target = pattern("user", body.required("user"), USER_ID, "a user id")
-    current_state().access.remove(user_id(), group, target)
+    current_state().access.remove(user_id(), group, target, ip=flask.request.remote_addr)
     message = "You left." if target == user_id() else "Member removed."
     return done(message, flask.url_for("login.remove_page"), removed={"group": str(group),
                                                                          "user": target})
@@ -72,7 +72,7 @@ def renege_invite() -> Response:
     """POST ``invite`` (an id from the list): revoke it; its link, short code and QR die."""
     body = read_body(RENEGE_FIELDS)
     invite_id = pattern("invite", body.required("invite"), INVITE_ID, "an invite id")
-    current_state().access.renege(user_id(), invite_id)
+    current_state().access.renege(user_id(), invite_id, ip=flask.request.remote_addr)
     return done("Invite revoked: its link, short code and QR code no longer work.",
                 flask.url_for("login.renege_page"), revoked=invite_id)
 

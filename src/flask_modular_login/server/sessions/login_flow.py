@@ -80,4 +80,4 @@ def _end_previous_session() -> None:
 def end_session(session_id: str, reason: str) -> None:
     """End one session (every client refuses it at once where it listens, else within
     its poll)."""
-    current_state().sessions.end(session_id, reason)
+    current_state().sessions.end(session_id, reason, ip=flask.request.remote_addr)

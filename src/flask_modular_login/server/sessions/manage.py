@@ -31,7 +31,21 @@ def _listing() -> dict:
                  "current": session_id == auth.lease.session_id}
                 for session_id, info in rows]
     return {"user": auth.user, "sessions": sessions, "csrf_token": csrf_token(),
-            **_identities(auth.user["id"])}
+            **_identities(auth.user["id"]), "audit": _audit(auth.user["id"])}
+
+
+AUDIT_SHOWN = 20
+
+
+def _audit(user_id: str) -> list[dict]:
+    """The user's own recent audit events, newest first (never another user's: the query
+    is scoped to the logged-in user). Who did it is "you", "operator" or "another user",
+    never another user's id."""
+    rows = current_state().store.audit.list(user_id=user_id, limit=AUDIT_SHOWN)
+    return [{"at": row.created_at, "kind": row.kind, "detail": row.detail, "ip": row.ip,
+             "by": "you" if row.actor_id == user_id
+             else "operator" if row.actor_id is None else "another user"}
+            for row in rows]
 
 
 def _identities(user_id: str) -> dict:
@@ -58,7 +72,8 @@ def end_session() -> Response:
     handle = required_text("handle")
     if len(handle) != HANDLE_LENGTH or not all(c in "0123456789abcdef" for c in handle):
         raise BadRequest("handle must be a session handle from the sessions list")
-    if not current_state().sessions.end_by_handle(current_auth().user["id"], handle):
+    if not current_state().sessions.end_by_handle(current_auth().user["id"], handle,
+                                                  ip=flask.request.remote_addr):
         return done("no such session of yours (already ended?)", _back(), 404, ended=0)
     return done("session ended", _back(), ended=1)
 
@@ -69,7 +84,8 @@ def end_other_sessions() -> Response:
     if refusal:
         return refusal
     auth = current_auth()
-    ended = current_state().sessions.end_others(auth.user["id"], keep=auth.lease.session_id)
+    ended = current_state().sessions.end_others(auth.user["id"], keep=auth.lease.session_id,
+                                                ip=flask.request.remote_addr)
     return done(f"{ended} other session(s) ended", _back(), ended=ended)
 
 
