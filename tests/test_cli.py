@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import flask
@@ -120,7 +121,10 @@ def test_clients_list_and_revoke(runner, run_dir):
     runner.invoke(main, ["clients", "add", "b"])
     assert runner.invoke(main, ["clients", "revoke", "a"]).exit_code == 0
     listing = runner.invoke(main, ["clients", "list"]).output.splitlines()
-    assert [line.split("\t")[:2] for line in listing] == [["a", "revoked"], ["b", "active"]]
+    assert [line.split()[:2] for line in listing[1:]] == [["a", "revoked"], ["b", "active"]]
+    assert listing[0].split() == ["NAME", "STATE", "ADDED"]
+    listed = json.loads(runner.invoke(main, ["--json", "clients", "list"]).output)
+    assert [(c["name"], c["state"]) for c in listed] == [("a", "revoked"), ("b", "active")]
     assert runner.invoke(main, ["clients", "revoke", "a"]).exit_code != 0, "already revoked"
     readded = runner.invoke(main, ["clients", "add", "a"])
     assert readded.exit_code == 0, "a revoked name may get a new credential"

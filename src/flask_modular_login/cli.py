@@ -12,6 +12,7 @@ import time
 import click
 
 from . import keystore
+from .cli_admin import JSON_KEY, current_settings, register, show
 from .config import load_settings
 from .core.protocol import auth
 from .service import Services
@@ -21,14 +22,19 @@ from .store.clients import ClientExists
 
 
 @click.group()
-def main() -> None:
-    """Manage the login service: keys, database, sessions, channel clients."""
+@click.option("--json", "json_output", is_flag=True,
+              help="Listings and show commands print JSON instead of tables.")
+@click.pass_context
+def main(ctx: click.Context, json_output: bool) -> None:
+    """Manage the login service: keys, database, groups, invites, sessions, users, clients
+    (docs/cli.md)."""
+    ctx.meta[JSON_KEY] = json_output
 
 
 @main.command()
 def init() -> None:
     """Create run/, the first signing key (mode 0600) and the database schema."""
-    settings = load_settings()
+    settings = current_settings()
     keystore.ensure_private_dir(settings.run_dir)
     keystore.load(settings.keys_dir, create=True)
     open_store(settings.database_url, migrate=True).dispose()
@@ -38,14 +44,14 @@ def init() -> None:
 @main.command("rotate-keys")
 def rotate_keys() -> None:
     """Add a new signing key; older keys keep verifying the leases they signed."""
-    path = keystore.create_key(load_settings().keys_dir)
+    path = keystore.create_key(current_settings().keys_dir)
     click.echo(f"new signing key: {path.name}")
 
 
 @main.command("prune-keys")
 def prune_keys() -> None:
     """Delete signing keys older than one lease life (never the newest)."""
-    settings = load_settings()
+    settings = current_settings()
     removed = keystore.prune(settings.keys_dir, older_than=2 * settings.lease_seconds)
     click.echo(f"removed {len(removed)} key(s)")
 
@@ -65,7 +71,7 @@ def remove_user(user_id: str) -> None:
 
 
 def _services() -> Services:
-    settings = load_settings()
+    settings = current_settings()
     store = open_store(settings.database_url)
     return Services.build(store, keystore.KeyCache(settings.keys_dir).get, settings)
 
@@ -99,12 +105,13 @@ def clients_list() -> None:
     """Every client: name, when added, whether revoked."""
     store = _store()
     try:
-        for client in store.clients.list():
-            state = "revoked" if client.revoked_at is not None else "active"
-            added = time.strftime("%Y-%m-%d %H:%M", time.gmtime(client.created_at))
-            click.echo(f"{client.name}\t{state}\tadded {added} UTC")
+        found = store.clients.list()
     finally:
         store.dispose()
+    show([{"name": client.name,
+           "state": "revoked" if client.revoked_at is not None else "active",
+           "added": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(client.created_at))}
+          for client in found], ("name", "state", "added"), "no clients")
 
 
 @clients.command("revoke")
@@ -121,7 +128,7 @@ def clients_revoke(name: str) -> None:
 
 
 def _store() -> Store:
-    return open_store(load_settings().database_url, migrate=True)
+    return open_store(current_settings().database_url, migrate=True)
 
 
 @main.command()
@@ -170,3 +177,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+register(main)
