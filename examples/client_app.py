@@ -5,6 +5,9 @@ root, or from anywhere when the package is installed from this clone (``pip inst
 -e``): ``run/`` is found; or set ``LOGIN_RUN_DIR``::
 
     .venv/bin/python examples/client_app.py        # http://localhost:8080/hidden
+
+The two group routes at the end are explained on their own in
+``examples/access_group_app.py`` and ``examples/chat_images_app.py``.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ The same three hooks as ``examples/aiohttp_app.py``, on ``RemoteLoginInterface``
 (settings as in ``examples/remote_client_app.py``; ``PORT`` default 8082)::
 
     LOGIN_CHANNEL_CREDENTIAL=aio-app.... .venv/bin/python examples/remote_aiohttp_app.py
+
+Unlike the local interface, building a ``RemoteLoginInterface`` fetches the service's
+public keys and starts the channel connection, so this app builds it when it starts
+(``cleanup_ctx``) and closes it when it stops: importing this file touches no network.
 """
 
 import os
@@ -24,16 +28,23 @@ class LoginBuilder(RemoteLoginInterface):
         request["login"] = value
 
 
-login = LoginBuilder(
-    base_url=os.environ.get("LOGIN_SERVICE_URL", "http://localhost:8000"),
-    uri=os.environ.get("LOGIN_CHANNEL_URI", "ws://localhost:8001"),
-    credential=os.environ["LOGIN_CHANNEL_CREDENTIAL"],
-)
+LOGIN = web.AppKey("login", LoginBuilder)
+
+
+async def connect_login(app):
+    """Connect to the login service when the app starts; disconnect when it stops."""
+    app[LOGIN] = LoginBuilder(
+        base_url=os.environ.get("LOGIN_SERVICE_URL", "http://localhost:8000"),
+        uri=os.environ.get("LOGIN_CHANNEL_URI", "ws://localhost:8001"),
+        credential=os.environ["LOGIN_CHANNEL_CREDENTIAL"],
+    )
+    yield
+    app[LOGIN].close()
 
 
 @web.middleware
 async def process_request(request, handler):
-    request['user'] = await login(request)
+    request['user'] = await request.app[LOGIN](request)
     response = await handler(request)
     if 'login' in request:
         response.set_cookie('login', request['login'])
@@ -41,6 +52,7 @@ async def process_request(request, handler):
 
 
 app = web.Application(middlewares=[process_request])
+app.cleanup_ctx.append(connect_login)
 
 
 async def handler(request):

@@ -13,3 +13,10 @@ def test_ruff_finds_nothing():
                              "src", "tests", "benchmarks", "examples"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing():
+    """The types check (pyproject.toml [tool.mypy]: strict for the core, the rest as usual)."""
+    result = subprocess.run([sys.executable, "-m", "mypy"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -61,7 +61,7 @@ def _app_state() -> Any:
 def current_settings() -> Settings:
     state = _app_state()
     if state is not None:
-        return state.settings  # type: ignore[no-any-return]
+        return state.settings
     try:
         return load_settings()
     except ValueError as error:

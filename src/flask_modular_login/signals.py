@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from blinker import Namespace, Signal
+from blinker import NamedSignal, Namespace
 
 logger = logging.getLogger("flask_modular_login.signals")
 
@@ -53,7 +53,7 @@ ALL = (login, logout, session_ended, renewal_refused, invite_created, invite_red
        invite_reneged, member_added, member_removed, identity_linked, identity_unlinked)
 
 
-def send(signal: Signal, sender: Any, **kwargs: Any) -> None:
+def send(signal: NamedSignal, sender: Any, **kwargs: Any) -> None:
     """Call every receiver of ``signal``; one that raises is logged, the others still run."""
     if not signal.receivers:
         return

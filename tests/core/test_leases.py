@@ -146,10 +146,17 @@ def _variants(token: str) -> list[str]:
     return [token + "==", token + "=", token + " ", " " + token, token + "\n",
             f"{header}.{payload}.{signature[:40]} {signature[40:]}",
             f"{header}.{payload}.{signature[:-1]}{other_last}",
-            f"{header}.{payload}.{signature.replace('-', '+').replace('_', '/')}",
+            f"{header}.{payload}.{_standard_alphabet(signature)}",
             f"{header}.{payload}.{signature}A", f"{header}==.{payload}.{signature}",
             f"{header}.{payload}=.{signature}", f"{header}.{payload}.{signature}.",
             token.replace(".", "..", 1)]
+
+
+def _standard_alphabet(segment: str) -> str:
+    """``segment`` spelled with base64's ``+`` and ``/``: always a different spelling (a
+    segment without ``-`` or ``_`` gets one ``+`` in place of its first character)."""
+    spelled = segment.replace("-", "+").replace("_", "/")
+    return spelled if spelled != segment else "+" + segment[1:]
 
 
 def test_only_the_canonical_unpadded_form_of_a_token_verifies(key, ring):

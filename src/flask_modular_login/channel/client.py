@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from websockets.asyncio.client import ClientConnection as WebSocket
 from websockets.asyncio.client import connect, unix_connect
@@ -67,7 +67,23 @@ from ..core.protocol.errors import (
     UnsupportedVersion,
     UsageError,
 )
-from ..core.protocol.messages import Call, Events, Heartbeat, Result
+from ..core.protocol.messages import (
+    AddMember,
+    AddMemberResult,
+    Call,
+    Check,
+    CheckResult,
+    EnsureGroup,
+    EnsureGroupResult,
+    Events,
+    EventsResult,
+    Heartbeat,
+    RemoveMember,
+    RemoveMemberResult,
+    Renew,
+    RenewResult,
+    Result,
+)
 from ..core.protocol.reconnect import BACKOFF_CAP_SECONDS, CatchUp, backoff
 from ..core.protocol.wire import MAX_MESSAGE_BYTES
 from .address import Address, parse_address
@@ -198,6 +214,20 @@ class ChannelClient:
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until :attr:`ready` (True) or ``timeout`` seconds (False)."""
         return self._ready.wait(timeout) and self.ready
+
+    # One overload per RPC: the result type follows from the call's ``RESULT``.
+    @overload
+    def call(self, call: Renew, timeout: float = ...) -> RenewResult: ...
+    @overload
+    def call(self, call: Check, timeout: float = ...) -> CheckResult: ...
+    @overload
+    def call(self, call: EnsureGroup, timeout: float = ...) -> EnsureGroupResult: ...
+    @overload
+    def call(self, call: AddMember, timeout: float = ...) -> AddMemberResult: ...
+    @overload
+    def call(self, call: RemoveMember, timeout: float = ...) -> RemoveMemberResult: ...
+    @overload
+    def call(self, call: Events, timeout: float = ...) -> EventsResult: ...
 
     def call(self, call: Call, timeout: float = 5.0) -> Result:
         """Send ``call`` and return its result (thread-safe, blocking).

@@ -223,6 +223,7 @@ class ChannelServer:
 
     async def _answer(self, peer: Peer, request: Request) -> None:
         conn, call = peer.conn, request.call
+        text: str | None
         try:
             result = await asyncio.to_thread(self._dispatch, call)
             text = conn.send_result(request.id, result)

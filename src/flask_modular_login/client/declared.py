@@ -30,7 +30,7 @@ import time
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import flask
 
@@ -180,7 +180,7 @@ def _ensure_declared(app: flask.Flask) -> None:
             app.extensions[_EXTENSION] = True
 
 
-def _collect(app: flask.Flask) -> list[_Todo] | bool:
+def _collect(app: flask.Flask) -> list[_Todo] | Literal[True]:
     """The namespaces the app's views and blueprint guards declare, per builder."""
     marked = [*app.view_functions.values(),
               *(guard for guards in app.before_request_funcs.values() for guard in guards)]

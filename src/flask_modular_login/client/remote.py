@@ -206,6 +206,6 @@ class RemoteLoginBuilder(LoginBuilder):
             with self._lock:
                 if self._interface is None:
                     base_url, uri, credential = self._remote
-                    self._interface = RemoteLoginInterface(base_url, uri, credential,
-                                                           **self._settings)
+                    # use(): the builder's slot is typed for the local interface
+                    self.use(RemoteLoginInterface(base_url, uri, credential, **self._settings))
         return self._interface  # type: ignore[return-value]

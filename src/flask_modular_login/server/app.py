@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import flask
+from werkzeug.wrappers import Response
 
 from . import errors, headers
 from .blueprint import LoginBlueprint
@@ -40,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None,
     headers.cover_whole_app(app)  # every answer of this app is the login service's
 
     @app.get("/")
-    def index() -> flask.Response:
+    def index() -> Response:
         return flask.redirect(flask.url_for("login.sessions_page"))
 
     return app

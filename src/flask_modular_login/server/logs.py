@@ -80,7 +80,7 @@ def _loggers(app: flask.Flask) -> Iterable[logging.Logger]:
 def _uwsgi() -> Any:
     """The ``uwsgi`` module when running inside uwsgi, else None."""
     try:
-        import uwsgi  # type: ignore[import-not-found]
+        import uwsgi
     except ImportError:
         return None
     return uwsgi if hasattr(uwsgi, "set_logvar") else None

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Float,
     and_,
@@ -324,8 +325,9 @@ def _held_paths(conn: Connection, user_id: str, wanted: Iterable[str],
 
 def _held_query() -> Any:
     """Built once (compiled once, cached): the membership check is the hot query."""
-    user_id, now = bindparam("user_id"), bindparam("now")
-    wanted = bindparam("wanted", expanding=True)
+    user_id: BindParameter[Any] = bindparam("user_id")
+    now: BindParameter[Any] = bindparam("now")
+    wanted: BindParameter[Any] = bindparam("wanted", expanding=True)
     member = select(memberships.c.group_path.label("path"),
                     memberships.c.expires.label("until")).where(
         memberships.c.user_id == user_id, memberships.c.group_path.in_(wanted),

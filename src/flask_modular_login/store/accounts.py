@@ -88,7 +88,7 @@ class AccountStore:
             rows = conn.execute(select(identities.c.provider, identities.c.subject)
                                 .where(identities.c.user_id == user_id)
                                 .order_by(identities.c.created_at, identities.c.provider))
-            return [tuple(row) for row in rows]  # type: ignore[misc]
+            return [tuple(row) for row in rows]
 
     def linked(self, user_id: str) -> list[Identity]:
         """The user's identities, oldest first."""

@@ -213,7 +213,7 @@ class _Connection:
     def _closing(self, close: Close) -> Close:
         if self._close is None:
             self._close = close
-            self.state = type(self.state).CLOSED  # type: ignore[union-attr]
+            self.state = type(self.state).CLOSED
         return self._close
 
     def _sendable(self) -> None:

@@ -29,7 +29,7 @@ def finish_link(provider: str, user_id: str | None, profile: Profile) -> Respons
         return message_page(403, "Linking was started by another login: log in and start again.")
     state = current_state()
     try:
-        added = state.sessions.link_identity(user_id, provider, profile.subject,
+        added = state.sessions.link_identity(auth.user["id"], provider, profile.subject,
                                              ip=flask.request.remote_addr)
     except IdentityTaken as error:
         return message_page(status_for(error), f"This {provider} account belongs to another "
@@ -52,6 +52,7 @@ def unlink() -> Response:
     provider, subject = required_text("provider"), required_text("subject")
     state = current_state()
     auth = current_auth()
+    assert auth.user is not None and auth.lease is not None  # noqa: S101 - login_first
     user_id = auth.user["id"]
     try:
         state.sessions.unlink_identity(user_id, provider, subject, ip=flask.request.remote_addr)

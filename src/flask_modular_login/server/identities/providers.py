@@ -29,7 +29,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from ..answers import json_wanted, login_first, status_for
-from ..auth import current_auth
+from ..auth import user_id
 from ..errors import message_page
 from ..platforms.profile import Profile, ProviderError
 from ..request_body import required_text
@@ -67,7 +67,8 @@ class Pending:
         """The pending login of ``provider`` from the session, or :class:`StaleLogin`."""
         if not isinstance(saved, Mapping) or saved.get("provider") != provider:
             raise StaleLogin(f"no login with {provider} was started in this browser")
-        pending = cls(**{key: saved.get(key) for key in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {key: saved.get(key) for key in cls.__dataclass_fields__}
+        pending = cls(**fields)  # unchecked so far: checked below
         if not isinstance(pending.started, int) or now - pending.started > PENDING_SECONDS:
             raise StaleLogin(f"the login with {provider} took too long; please start again")
         if pending.mode not in MODES or not isinstance(pending.flow, Mapping):
@@ -105,7 +106,7 @@ def link() -> Response:
     name = required_text("provider")
     if name not in current_state().platforms:
         raise BadRequest("provider must be one of the configured providers")
-    return begin(name, "link", current_auth().user["id"])
+    return begin(name, "link", user_id())
 
 
 def begin(name: str, mode: str, user_id: str | None) -> Response:

@@ -230,7 +230,8 @@ class InviteForm:
 
 INVITE_FIELDS = frozenset(f.name for f in fields(InviteForm))
 
-_PARSERS: dict[str, Callable[[str, object, bool], object]] = {
+# Each parser returns its field's type (InviteForm), which a dict cannot express: Any.
+_PARSERS: dict[str, Callable[[str, object, bool], Any]] = {
     "group": lambda n, v, j: group_path(n, v),
     "accept_by": instant,
     "accept_for": duration,

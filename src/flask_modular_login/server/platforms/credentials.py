@@ -194,14 +194,14 @@ class _Reader:
         return CredentialsError(f"{self.label}: {subject} {problem}")
 
     def credentials(self, document: object) -> Credentials:
-        top = self.object(document, "", required=(), optional=(*PRESETS, *self.modules, "oidc"))
+        top = self.mapping(document, "", required=(), optional=(*PRESETS, *self.modules, "oidc"))
         presets = {name: self.preset(top[name], name) for name in PRESETS if name in top}
         extra = {name: self.preset(top[name], name) for name in self.modules if name in top}
         oidc = self.oidc_section(top["oidc"]) if "oidc" in top else {}
         return Credentials(**presets, oidc=MappingProxyType(oidc), extra=MappingProxyType(extra))
 
     def preset(self, value: object, where: str) -> OAuthCredentials:
-        fields = self.object(value, where, required=("id", "secret"), optional=())
+        fields = self.mapping(value, where, required=("id", "secret"), optional=())
         return OAuthCredentials(
             id=self.text(fields["id"], f"{where}.id"),
             secret=self.text(fields["secret"], f"{where}.secret"),
@@ -223,7 +223,7 @@ class _Reader:
 
     def oidc_issuer(self, name: str, value: object) -> OIDCCredentials:
         where = f"oidc.{name}"
-        fields = self.object(
+        fields = self.mapping(
             value, where, required=("issuer", "id", "secret"), optional=("scopes",)
         )
         return OIDCCredentials(
@@ -234,7 +234,7 @@ class _Reader:
             scopes=self.scopes(fields.get("scopes", list(DEFAULT_SCOPES)), f"{where}.scopes"),
         )
 
-    def object(
+    def mapping(
         self, value: object, where: str, *, required: tuple[str, ...], optional: tuple[str, ...]
     ) -> dict[str, Any]:
         if not isinstance(value, dict):

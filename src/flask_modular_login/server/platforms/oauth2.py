@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -56,6 +56,9 @@ from .authorization_code import (
 )
 from .credentials import OAuthCredentials
 from .profile import LoginResult, Profile, ProviderError
+
+if TYPE_CHECKING:
+    from requests_oauthlib import OAuth2Session
 
 DROPPED_TOKEN_FIELDS = frozenset({"id_token"})
 """Never handed back: an ID token is large and says nothing the profile does not."""
@@ -168,7 +171,7 @@ def begin_login(
     return PendingAuthorization(state, verifier, redirect_uri, url)
 
 
-def scope_text(scope: object) -> str:
+def scope_text(scope: str | Iterable[object] | None) -> str:
     """A scope list (or string) as the space-separated string OAuth sends."""
     if isinstance(scope, str):
         return scope
@@ -188,7 +191,7 @@ def parse_callback(params: Mapping[str, str], pending: PendingAuthorization) -> 
 # ---------------------------------------------------------------- token and profile
 
 
-def new_session(provider: OAuth2Provider, redirect_uri: str | None = None) -> requests.Session:
+def new_session(provider: OAuth2Provider, redirect_uri: str | None = None) -> OAuth2Session:
     """A requests session of the blueprint's class, for this login only (no shared state)."""
     blueprint = provider.blueprint
     session = blueprint.session_class(

@@ -45,7 +45,9 @@ class ProviderModuleError(LoginError, ValueError):
 
 
 class Provider(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """``NAME`` of the module, or ``oidc.<name>`` (read-only)."""
 
     def begin(self, redirect_uri: str) -> tuple[str, dict[str, Any]]:
         """The URL to send the browser to, and what to keep for :meth:`finish`."""

@@ -41,6 +41,7 @@ def logout() -> Response:
     auth = current_auth()
     if auth.lease is not None:
         login_flow.end_session(auth.lease.session_id, "logout")
+    response: Response
     if wants_json():
         response = flask.jsonify(logged_out=True)
     else:

@@ -13,7 +13,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from ..answers import done, login_first
-from ..auth import current_auth
+from ..auth import current_auth, user_id
 from ..csrf import csrf_token
 from ..request_body import required_text
 from ..state import current_state
@@ -24,7 +24,7 @@ HANDLE_LENGTH = 12
 def _listing() -> dict:
     state = current_state()
     auth = current_auth()
-    assert auth.lease is not None  # noqa: S101 - guarded by login_first
+    assert auth.user is not None and auth.lease is not None  # noqa: S101 - login_first
     rows = state.store.sessions.active(auth.user["id"], state.authority.now())
     sessions = [{"handle": info.handle, "provider": info.provider, "device": info.user_agent,
                  "ip": info.ip, "signed_in": info.auth_time, "last_seen": info.last_seen,
@@ -72,7 +72,7 @@ def end_session() -> Response:
     handle = required_text("handle")
     if len(handle) != HANDLE_LENGTH or not all(c in "0123456789abcdef" for c in handle):
         raise BadRequest("handle must be a session handle from the sessions list")
-    if not current_state().sessions.end_by_handle(current_auth().user["id"], handle,
+    if not current_state().sessions.end_by_handle(user_id(), handle,
                                                   ip=flask.request.remote_addr):
         return done("no such session of yours (already ended?)", _back(), 404, ended=0)
     return done("session ended", _back(), ended=1)
@@ -84,6 +84,7 @@ def end_other_sessions() -> Response:
     if refusal:
         return refusal
     auth = current_auth()
+    assert auth.user is not None and auth.lease is not None  # noqa: S101 - login_first
     ended = current_state().sessions.end_others(auth.user["id"], keep=auth.lease.session_id,
                                                 ip=flask.request.remote_addr)
     return done(f"{ended} other session(s) ended", _back(), ended=ended)

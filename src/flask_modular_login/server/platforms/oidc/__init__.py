@@ -195,11 +195,14 @@ def checked_claims(
     now: float | None,
 ) -> dict[str, Any]:
     """:func:`validate_id_token`, with the key set fetched again once if no key fits."""
-    arguments = {"metadata": metadata, "client_id": client_id, "nonce": nonce, "now": now}
+    def validate(refresh: bool) -> dict[str, Any]:
+        return validate_id_token(id_token, jwks=keys(refresh), metadata=metadata,
+                                 client_id=client_id, nonce=nonce, now=now)
+
     try:
-        return validate_id_token(id_token, jwks=keys(False), **arguments)
+        return validate(False)
     except UnknownKey:
-        return validate_id_token(id_token, jwks=keys(True), **arguments)
+        return validate(True)
 
 
 class IssuerCache:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 
@@ -174,7 +174,7 @@ def check_audience(claims: Mapping[str, Any], client_id: str) -> None:
 def check_times(claims: Mapping[str, Any], now: float, leeway: int) -> None:
     """``exp`` not passed, ``iat`` and ``nbf`` not ahead, each within ``leeway`` seconds."""
     exp, iat, nbf = (claims.get(name) for name in ("exp", "iat", "nbf"))
-    if not all(is_number(value) for value in (exp, iat)) or not (nbf is None or is_number(nbf)):
+    if not (is_number(exp) and is_number(iat)) or not (nbf is None or is_number(nbf)):
         raise IdTokenError("ID token: exp, iat or nbf is not a number")
     if now > exp + leeway:
         raise TokenExpired("ID token: expired")
@@ -182,7 +182,7 @@ def check_times(claims: Mapping[str, Any], now: float, leeway: int) -> None:
         raise TokenExpired("ID token: issued in the future (is the clock right?)")
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
