@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import environment  # benchmarks/environment.py
-from route import PATH, check_page, check_protected, timed_batch  # benchmarks/route.py
+from route import PATH, check_page, check_protected, timed_batch, timed_round  # route.py
 
 environment.prepare()
 
@@ -371,13 +371,8 @@ def measure_requests(world: World, rounds: int, budget: float, requests: int | N
     passes = 0
     with CountedCalls(remote.channel) as calls:
         for number in range(rounds):
-            spent = dict.fromkeys((v.name for v in variants), 0.0)
             gc.collect()
-            for _ in range(slices):
-                shift = passes % len(variants)
-                passes += 1
-                for variant in variants[shift:] + variants[:shift]:
-                    spent[variant.name] += timed_batch(variant.client, chunk, clock)
+            spent, passes = timed_round(variants, slices, chunk, clock, passes)
             for variant in variants:
                 variant.rates.append(requests / spent[variant.name])
             progress(f"requests, round {number + 1}/{rounds}: " + "  ".join(

@@ -4,7 +4,7 @@ check is really in the path), and a timed batch of GETs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 PATH = "/hidden"
@@ -41,3 +41,19 @@ def timed_batch(client: Any, requests: int, clock: Callable[[], float]) -> float
     if failures:
         raise SystemExit(f"{failures} of {requests} requests were not 200 during timing")
     return elapsed
+
+
+def timed_round(variants: Sequence[Any], slices: int, chunk: int,
+                clock: Callable[[], float], passes: int) -> tuple[dict[str, float], int]:
+    """One round: ``slices`` passes over ``variants``, ``chunk`` GETs per variant each, the
+    order rotated every pass (``passes`` counts passes so far, so the rotation carries on
+    across rounds). Slicing keeps the variants side by side in time, so a burst of load on
+    the machine hits all of them rather than one. The seconds each variant spent, and the
+    passes done after this round."""
+    spent = dict.fromkeys((v.name for v in variants), 0.0)
+    for _ in range(slices):
+        shift = passes % len(variants)
+        passes += 1
+        for variant in [*variants[shift:], *variants[:shift]]:
+            spent[variant.name] += timed_batch(variant.client, chunk, clock)
+    return spent, passes

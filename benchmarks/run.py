@@ -41,7 +41,7 @@ environment.prepare()
 
 import access as access_suite  # noqa: E402  (benchmarks/access.py)
 import flask  # noqa: E402
-from route import PATH, check_page, check_protected, timed_batch  # noqa: E402  (route.py)
+from route import PATH, check_page, check_protected, timed_batch, timed_round  # noqa: E402  (route.py)
 
 import channel as channel_suite  # noqa: E402  (benchmarks/channel.py)
 import flask_modular_login  # noqa: E402
@@ -238,13 +238,8 @@ def run_rounds(variants: list[Variant], rounds: int, requests: int, slices: int,
     chunk = max(1, requests // slices)
     passes = 0
     for number in range(rounds):
-        spent = dict.fromkeys((v.name for v in variants), 0.0)
         gc.collect()
-        for _ in range(slices):
-            shift = passes % len(variants)
-            passes += 1
-            for variant in variants[shift:] + variants[:shift]:
-                spent[variant.name] += timed_batch(variant.client, chunk, clock)
+        spent, passes = timed_round(variants, slices, chunk, clock, passes)
         for variant in variants:
             variant.rates.append(chunk * slices / spent[variant.name])
         progress(f"round {number + 1}/{rounds}: " + "  ".join(

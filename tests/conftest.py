@@ -78,11 +78,9 @@ def interface(run_dir: Path, clock: FrozenClock, service: flask.Flask) -> LocalL
     return LocalLoginInterface(run_dir=str(run_dir), debug=True, clock=clock)
 
 
-@pytest.fixture
-def client_app(interface: LocalLoginInterface) -> flask.Flask:
-    """A client Flask app in the style of the README."""
-    app = flask.Flask("client_app")
-    builder = LoginBuilder(prefix="//login.example", interface=interface)
+def readme_client_app(builder: LoginBuilder, name: str = "client_app") -> flask.Flask:
+    """A client Flask app in the style of the README, guarded by ``builder``."""
+    app = flask.Flask(name)
     login_required, login_optional = builder.decorators
 
     @app.route("/user_info/<kind>")
@@ -110,6 +108,12 @@ def client_app(interface: LocalLoginInterface) -> flask.Flask:
     app.register_blueprint(blueprint)
     app.config["profile_view"] = profile
     return app
+
+
+@pytest.fixture
+def client_app(interface: LocalLoginInterface) -> flask.Flask:
+    """The README-style client app on this test's interface."""
+    return readme_client_app(LoginBuilder(prefix="//login.example", interface=interface))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 from flask_modular_login import LocalLoginInterface, LoginBuilder, config
 from flask_modular_login.config import RunDirNotFound, find_run_dir, load_client_settings
 from flask_modular_login.store import open_store
+from tests.conftest import readme_client_app
 
 JSON = {"Accept": "application/json"}
 
@@ -36,28 +37,7 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def client_app(builder: LoginBuilder) -> flask.Flask:
     """The README's client app, on ``builder``."""
-    app = flask.Flask("my_app")
-    login_required, login_optional = builder.decorators
-
-    @app.route("/profile_api")
-    @login_optional(kw="user")
-    def profile(user=None):
-        return {"user": user}
-
-    @app.route("/hidden")
-    @login_required
-    def hidden():
-        return {"g_user": flask.g.user}
-
-    blueprint = flask.Blueprint("private", __name__, url_prefix="/private")
-
-    @blueprint.route("/page")
-    def page():
-        return {"g_user": flask.g.user}
-
-    login_required(blueprint)
-    app.register_blueprint(blueprint)
-    return app
+    return readme_client_app(builder, "my_app")
 
 
 def test_without_a_run_dir_every_guarded_route_answers_one_clear_503_logged_once(
