@@ -20,10 +20,18 @@ RUN="$LOGIN_RUN_DIR"
 CHANNEL_HOST="${LOGIN_CHANNEL_HOST:-127.0.0.1}"
 CHANNEL_PORT="${LOGIN_CHANNEL_PORT:-8001}"
 
-# Create the virtual environment and install the package with EXTRAS, again
-# whenever pyproject.toml changed since the last install.
+# The extras the environment asks for: postgres when LOGIN_DATABASE_URL names
+# PostgreSQL, memcached when LOGIN_MEMCACHED is set.
+environment_extras() {
+    case "${LOGIN_DATABASE_URL:-}" in postgresql*) printf ',postgres' ;; esac
+    [ -n "${LOGIN_MEMCACHED:-}" ] && printf ',memcached'
+    return 0
+}
+
+# Create the virtual environment and install the package with EXTRAS (and those
+# the environment asks for), again whenever pyproject.toml changed since the last install.
 ensure_venv() {
-    extras="$1"
+    extras="$1$(environment_extras)"
     stamp="$VENV/.installed-$(echo "$extras" | tr ',' '-')"
     [ -x "$PY" ] || python3 -m venv "$VENV"
     if [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp"; then
@@ -34,14 +42,15 @@ ensure_venv() {
 
 # uwsgi and the package; a test venv (which has both) is used as it is.
 ensure_deploy() {
-    if [ -x "$VENV/bin/uwsgi" ] && "$PY" -c "import flask_modular_login" 2>/dev/null; then
+    if [ -x "$VENV/bin/uwsgi" ] && "$PY" -c "import flask_modular_login" 2>/dev/null \
+        && [ -z "$(environment_extras)" ]; then
         return
     fi
     ensure_venv deploy
 }
 
 # The programs the suite drives for real: node and npm (an OpenID Connect
-# provider), nginx, chromium. Installed with apt where we run as root; otherwise
+# provider), nginx, chromium, PostgreSQL and memcached. Installed with apt where we run as root; otherwise
 # named, with the command to install them (their tests fail when CI is set).
 ensure_test_system() {
     missing=""
@@ -49,6 +58,9 @@ ensure_test_system() {
     command -v npm >/dev/null 2>&1 || missing="$missing npm"
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
     command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+    command -v memcached >/dev/null 2>&1 || [ -x /usr/bin/memcached ] || missing="$missing memcached"
+    command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+        || missing="$missing postgresql"
     [ -z "$missing" ] && return
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing system packages:$missing"
