@@ -46,6 +46,55 @@ def test_prune_keeps_the_newest(tmp_path):
     assert len(keystore.prune(keys_dir, older_than=0, now=10**9)) == 0
 
 
+def test_a_staged_key_verifies_at_once_and_signs_only_from_its_time(tmp_path):
+    keys_dir = tmp_path / "keys"
+    current = keystore.load(keystore.create_key(keys_dir, now=1000).parent, now=1000)
+    keystore.create_key(keys_dir, now=2000, activate_in=600)
+    before = keystore.load(keys_dir, now=2599)
+    after = keystore.load(keys_dir, now=2600)
+    assert before.signing.kid == current.signing.kid
+    assert after.signing.kid != current.signing.kid
+    assert after.signing.kid in before.ring
+
+
+def test_a_running_service_signs_with_a_rotated_key_without_a_restart(tmp_path):
+    keys_dir = tmp_path / "keys"
+    keystore.create_key(keys_dir, now=1000)
+    now = [2000.0]
+    cache = keystore.KeyCache(keys_dir, clock=lambda: now[0])
+    first = cache.get().signing.kid
+    keystore.create_key(keys_dir, now=2000)  # another file: the directory changed
+    rotated = cache.get().signing.kid
+    assert rotated != first
+    keystore.create_key(keys_dir, now=2000, activate_in=60)
+    assert cache.get().signing.kid == rotated  # staged: not yet
+    now[0] = 2060
+    assert cache.get().signing.kid not in (first, rotated)
+
+
+def test_prune_never_removes_the_key_that_signs_while_a_newer_one_waits(tmp_path):
+    keys_dir = tmp_path / "keys"
+    keystore.create_key(keys_dir, now=1000)
+    signing = keystore.load(keys_dir, now=5000).signing.kid
+    keystore.create_key(keys_dir, now=5000, activate_in=600)
+    assert keystore.prune(keys_dir, older_than=100, now=5000) == []
+    assert keystore.load(keys_dir, now=5000).signing.kid == signing
+
+
+def test_rotate_with_activate_in_on_the_command_line(run_dir):
+    from click.testing import CliRunner
+
+    from flask_modular_login.cli import main
+
+    result = CliRunner().invoke(main, ["keys", "rotate", "--activate-in", "600"],
+                                env={"LOGIN_RUN_DIR": str(run_dir)})
+    assert result.exit_code == 0, result.output
+    assert "signs in 600 s" in result.output
+    refused = CliRunner().invoke(main, ["keys", "rotate", "--activate-in", "-1"],
+                                 env={"LOGIN_RUN_DIR": str(run_dir)})
+    assert refused.exit_code == 2
+
+
 def test_client_picks_up_a_rotated_key(login, interface, clock, run_dir, client):
     client.set_cookie("login", login("alice"))
     assert client.get("/hidden").status_code == 200

@@ -42,10 +42,14 @@ def init() -> None:
 
 
 @main.command("rotate-keys")
-def rotate_keys() -> None:
+@click.option("--activate-in", type=click.IntRange(min=0), default=0, metavar="SECONDS",
+              help="Sign with the new key only after SECONDS (time to copy it to every "
+                   "host); it verifies at once.")
+def rotate_keys(activate_in: int = 0) -> None:
     """Add a new signing key; older keys keep verifying the leases they signed."""
-    path = keystore.create_key(current_settings().keys_dir)
-    click.echo(f"new signing key: {path.name}")
+    path = keystore.create_key(current_settings().keys_dir, activate_in=activate_in)
+    when = f"signs in {activate_in} s" if activate_in else "signs now"
+    click.echo(f"new signing key: {path.name} ({when})")
 
 
 @main.command("prune-keys")

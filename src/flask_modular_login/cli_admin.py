@@ -545,12 +545,15 @@ def keys() -> None:
 
 
 @keys.command("rotate")
+@click.option("--activate-in", type=click.IntRange(min=0), default=0, metavar="SECONDS",
+              help="Sign with the new key only after SECONDS (time to copy it to every "
+                   "host); it verifies at once.")
 @click.pass_context
-def keys_rotate(ctx: click.Context) -> None:
+def keys_rotate(ctx: click.Context, activate_in: int) -> None:
     """Add a new signing key; older keys keep verifying the leases they signed."""
     from .cli import rotate_keys
 
-    ctx.invoke(rotate_keys)
+    ctx.invoke(rotate_keys, activate_in=activate_in)
 
 
 @keys.command("prune")

@@ -1,15 +1,24 @@
 """Ed25519 signing keys in ``run/keys/``: created at mode 0600, rotated, loaded.
 
-Files are named ``ed25519-<unix time>-<random>.pem``; the newest signs, all verify.
+Files are named ``ed25519-<unix time>-<random>.pem``, the time being when the key
+starts signing: the newest key whose time has come signs, and every key verifies.
 Rotating adds a key without removing the old ones, so leases signed before the
 rotation stay valid until they end; :func:`prune` removes keys older than that.
+
+Several login-service hosts share one key set (the same files in each host's
+``run/keys/``). A rotation is staged so that no host signs with a key that another
+host cannot verify yet: ``keys rotate --activate-in 600`` writes a key that every
+host verifies as soon as its file is there and that signs, everywhere at once, ten
+minutes later; copy it to every host in between.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,10 +83,13 @@ def _refuse_if_open(path: Path) -> None:
             "group's access)")
 
 
-def create_key(keys_dir: Path, now: float | None = None) -> Path:
-    """Write a new private key, readable by its owner only; returns its path."""
+def create_key(keys_dir: Path, now: float | None = None, activate_in: float = 0) -> Path:
+    """Write a new private key, readable by its owner only, that signs from ``activate_in``
+    seconds on (and verifies at once); returns its path."""
+    if activate_in < 0:
+        raise ValueError("activate_in must be >= 0")
     ensure_private_dir(keys_dir)
-    stamp = int(time.time() if now is None else now)
+    stamp = int((time.time() if now is None else now) + activate_in)
     path = keys_dir / f"ed25519-{stamp:012d}-{secrets.token_hex(4)}.pem"
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -113,8 +125,8 @@ def key_files(keys_dir: Path) -> list[Path]:
     return sorted(keys_dir.glob(PATTERN))
 
 
-def load(keys_dir: Path, create: bool = False) -> Keys:
-    """The newest key for signing and every key for verifying.
+def load(keys_dir: Path, create: bool = False, now: float | None = None) -> Keys:
+    """The signing key (:func:`signing_file`) and every key for verifying.
 
     With ``create``, a first key is made when there is none; otherwise a missing
     key is an error (a client must not invent keys the service does not know).
@@ -124,8 +136,16 @@ def load(keys_dir: Path, create: bool = False) -> Keys:
         if not create:
             raise FileNotFoundError(f"no signing key in {keys_dir}: run 'flask-modular-login init'")
         files = [create_key(keys_dir)]
-    private = [_read(path) for path in files]
-    return Keys(signing=SigningKey(private[-1]), ring=KeyRing(k.public_key() for k in private))
+    private = {path: _read(path) for path in files}
+    return Keys(signing=SigningKey(private[signing_file(files, now)]),
+                ring=KeyRing(key.public_key() for key in private.values()))
+
+
+def signing_file(files: list[Path], now: float | None = None) -> Path:
+    """Of ``files`` (oldest first), the newest whose time has come; the oldest if none has."""
+    moment = time.time() if now is None else now
+    active = [path for path in files if _stamp(path) <= moment]
+    return active[-1] if active else files[0]
 
 
 def _read(path: Path) -> Ed25519PrivateKey:
@@ -136,9 +156,15 @@ def _read(path: Path) -> Ed25519PrivateKey:
 
 
 def prune(keys_dir: Path, older_than: float, now: float | None = None) -> list[Path]:
-    """Delete keys created more than ``older_than`` seconds ago, always keeping the newest."""
-    limit = (time.time() if now is None else now) - older_than
-    removed = [path for path in key_files(keys_dir)[:-1] if _stamp(path) < limit]
+    """Delete keys created more than ``older_than`` seconds ago, never the one that signs
+    nor any newer one."""
+    moment = time.time() if now is None else now
+    files = key_files(keys_dir)
+    if not files:
+        return []
+    signing = signing_file(files, moment)
+    removed = [path for path in files[:files.index(signing)]
+               if _stamp(path) < moment - older_than]
     for path in removed:
         path.unlink()
     return removed
@@ -149,16 +175,33 @@ def _stamp(path: Path) -> int:
 
 
 class KeyCache:
-    """Loads the keys of ``keys_dir`` once, again on demand (a rotation seen as an unknown
-    key id)."""
+    """The keys of ``keys_dir``, loaded once and again whenever a key file is added or
+    removed (the directory changed) or a staged key's time to sign has come; :meth:`reload`
+    forces it (a verifier that meets an unknown key id)."""
 
-    def __init__(self, keys_dir: Path) -> None:
+    def __init__(self, keys_dir: Path, clock: Callable[[], float] = time.time) -> None:
         self._keys_dir = keys_dir
+        self._clock = clock
         self._keys: Keys | None = None
+        self._seen: tuple[int, float] = (0, 0.0)  # the directory's mtime, next activation
 
     def get(self) -> Keys:
-        return self._keys or self.reload()
+        mtime = self._mtime()
+        if (self._keys is None or mtime != self._seen[0]
+                or self._clock() >= self._seen[1]):
+            return self.reload()
+        return self._keys
 
     def reload(self) -> Keys:
-        self._keys = load(self._keys_dir)
+        now = self._clock()
+        mtime = self._mtime()
+        self._keys = load(self._keys_dir, now=now)
+        pending = [stamp for stamp in map(_stamp, key_files(self._keys_dir)) if stamp > now]
+        self._seen = (mtime, min(pending, default=math.inf))
         return self._keys
+
+    def _mtime(self) -> int:
+        try:
+            return self._keys_dir.stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0

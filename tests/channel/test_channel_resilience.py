@@ -10,6 +10,8 @@ import time
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from flask_modular_login.channel.client import ChannelClient
+from flask_modular_login.channel.server import ChannelServer
 from flask_modular_login.core.protocol.errors import (
     BadField,
     Flood,
@@ -19,8 +21,9 @@ from flask_modular_login.core.protocol.errors import (
     UnknownType,
 )
 from flask_modular_login.core.protocol.messages import Renew, RenewResult
-from tests.channel.harness import wait_until
+from tests.channel.harness import ServerThread, wait_until
 from tests.channel.raw import authenticate, close_code, open_raw
+from tests.support.servers import free_port
 
 
 def test_a_restarted_server_is_reconnected_to_and_caught_up_with(world):
@@ -125,3 +128,29 @@ def test_a_client_that_cannot_connect_keeps_trying(world):
     assert not client.connected
     world.start_server()
     wait_until(lambda: client.ready, timeout=10, what="the client connecting once it can")
+
+
+def test_a_client_given_several_hosts_fails_over_to_a_live_one(world):
+    first = world.start_server()
+    second_port = free_port()
+    second = ServerThread(ChannelServer(world.store, world.services, world.settings),
+                          second_port).start()
+    world.servers.append(second)
+    other = f"ws://127.0.0.1:{second_port}"
+    client, recorder = world.client(world.credential(), uri=f"{world.uri}, {other}")
+    assert client.wait_ready(5) and client.address.uri == world.uri
+
+    first.stop()  # that host is gone: the client moves on without waiting a backoff
+    issued = world.session()
+    world.services.sessions.end(issued.lease.session_id, "logout")
+    wait_until(lambda: client.ready and client.address.uri == other, timeout=3,
+               what="the client failing over to the live host")
+    wait_until(lambda: issued.lease.session_id in recorder.feed.revoked,
+               what="the revocation from the live host")
+
+
+@pytest.mark.parametrize("uris", ["", " , ", "http://a.example", ["ws://a", "ftp://b"]])
+def test_a_bad_address_among_several_is_refused_at_construction(uris):
+    with pytest.raises(ValueError):
+        ChannelClient(uris, "app.c2VjcmV0", on_events=lambda events, now: None,
+                      cursor=lambda: 0)

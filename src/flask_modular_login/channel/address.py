@@ -1,10 +1,12 @@
-"""Where a channel client connects: ``ws://host:port``, ``wss://host:port`` or ``unix:/path``."""
+"""Where a channel client connects: ``ws://host:port``, ``wss://host:port`` or ``unix:/path``;
+several of them (one per login-service host) to fail over between."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Address", "parse_address"]
+__all__ = ["Address", "parse_address", "parse_addresses"]
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,14 @@ def parse_address(text: str) -> Address:
         return Address(text)
     raise ValueError(f"a channel address is ws://host:port, wss://host:port or unix:/path, "
                      f"not {text[:80]!r}")
+
+
+def parse_addresses(uris: str | Sequence[str]) -> tuple[Address, ...]:
+    """One address or several: a sequence, or one string with commas between them
+    (``"wss://a.example/login/channel, wss://b.example/login/channel"``)."""
+    items = uris.split(",") if isinstance(uris, str) else list(uris)
+    addresses = tuple(parse_address(item.strip() if isinstance(item, str) else item)
+                      for item in items)
+    if not addresses:
+        raise ValueError("no channel address given")
+    return addresses

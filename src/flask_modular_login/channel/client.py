@@ -39,7 +39,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -86,7 +86,7 @@ from ..core.protocol.messages import (
 )
 from ..core.protocol.reconnect import BACKOFF_CAP_SECONDS, CatchUp, backoff
 from ..core.protocol.wire import MAX_MESSAGE_BYTES
-from .address import Address, parse_address
+from .address import Address, parse_addresses
 
 __all__ = ["ChannelClient", "ChannelUnavailable", "ChannelRpcError", "CURSOR_EXPIRED",
            "NEEDS_A_PERSON"]
@@ -149,7 +149,10 @@ class _Session:
 class ChannelClient:
     """A remote client app's channel to the login service (see the module docstring).
 
-    ``uri``: ``ws://host:port``, ``wss://host:port`` or ``unix:/path``.
+    ``uri``: ``ws://host:port``, ``wss://host:port`` or ``unix:/path``; or several
+    (a sequence, or one string with commas between them), one per login-service
+    host: a connection that fails moves on to the next address at once, and the
+    backoff grows only after every address failed in turn.
     ``credential``: ``NAME.SECRET`` as printed by ``clients add NAME``.
     ``on_events(events, now)``: apply events (oldest first). ``cursor()``: the
     last event applied (0 at first). ``on_reset()``: forget every cached group
@@ -157,11 +160,12 @@ class ChannelClient:
     backoff's jitter.
     """
 
-    def __init__(self, uri: str, credential: str, *, on_events: EventsHandler,
+    def __init__(self, uri: str | Sequence[str], credential: str, *, on_events: EventsHandler,
                  cursor: Callable[[], int], clock: Callable[[], float] = time.time,
                  on_reset: Callable[[], None] | None = None,
                  rng: Callable[[], float] = random.random) -> None:
-        self.address: Address = parse_address(uri)
+        self.addresses: tuple[Address, ...] = parse_addresses(uri)
+        self._current = 0
         self._name, self._key = parse_credential(credential)
         self._on_events = on_events
         self._cursor = cursor
@@ -188,6 +192,11 @@ class ChannelClient:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def address(self) -> Address:
+        """The address connected to, or to be tried next."""
+        return self.addresses[self._current]
 
     @property
     def connected(self) -> bool:
@@ -288,7 +297,7 @@ class ChannelClient:
 
     async def _run(self) -> None:
         """Connect, serve, reconnect with backoff; until cancelled by :meth:`close`."""
-        attempt = 0
+        failures = 0  # connections in a row that were not welcomed
         while not self._closing:
             welcomed, code = False, None
             try:
@@ -298,12 +307,19 @@ class ChannelClient:
             if self._closing:
                 return
             self._down(code, reason)
-            if welcomed:
-                attempt = 0
-            delay = (BACKOFF_CAP_SECONDS if code in NEEDS_A_PERSON
-                     else backoff(attempt, self._rng))
-            attempt += 1
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self._pause(welcomed, code, failures))
+            failures = 0 if welcomed else failures + 1
+
+    def _pause(self, welcomed: bool, code: int | None, failures: int) -> float:
+        """Seconds to wait before the next attempt. A host that failed is left for the next
+        address at once; the backoff runs once every address failed in turn."""
+        if code in NEEDS_A_PERSON:
+            return BACKOFF_CAP_SECONDS
+        if welcomed:  # a connection that worked ended: the same host first, soon
+            return backoff(0, self._rng)
+        self._current = (self._current + 1) % len(self.addresses)
+        rounds, position = divmod(failures + 1, len(self.addresses))
+        return backoff(rounds, self._rng) if position == 0 else 0.0
 
     async def _connection(self) -> tuple[bool, int | None, str]:
         """One connection, from opening to close: whether it was welcomed, the close code

@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..channel.client import ChannelClient, ChannelUnavailable
@@ -126,7 +126,7 @@ class RemoteLoginInterface(FrameworkHooks, LoginCheck):
         login.authenticate(cookie_value)   # or, in any framework: await login(request)
     """
 
-    def __init__(self, base_url: str, uri: str, credential: str, *,
+    def __init__(self, base_url: str, uri: str | Sequence[str], credential: str, *,
                  settings: Settings | None = None, clock: Callable[[], float] = time.time,
                  channel: ChannelClient | None = None, **overrides: Any) -> None:
         self.settings = settings or load_settings(**overrides)
@@ -194,7 +194,8 @@ class RemoteLoginBuilder(LoginBuilder):
     start on the first request.
     """
 
-    def __init__(self, base_url: str, uri: str, credential: str, prefix: str | None = None,
+    def __init__(self, base_url: str, uri: str | Sequence[str], credential: str,
+                 prefix: str | None = None,
                  **settings: Any) -> None:
         super().__init__(base_url if prefix is None else prefix, **settings)
         self._remote = (base_url, uri, credential)
