@@ -50,14 +50,14 @@ def check(state: LoginState, token: str | None) -> Authentication:
         lease = state.verifier.lease(token)
     except LeaseError:
         return REJECTED
-    facts = state.store.sessions.facts(lease.session_id)
-    if facts is None or facts.revoked:
+    if state.sessions.now() < lease.expires_at:
+        facts = state.store.sessions.facts(lease.session_id)
+        if facts is not None and not facts.revoked:
+            return Authentication(lease.user(), lease)
         state.verifier.forget(token)
         return REJECTED
-    if state.sessions.now() < lease.expires_at:
-        return Authentication(lease.user(), lease)
     state.verifier.forget(token)
-    try:
+    try:  # the renewal checks the session itself, in its write transaction
         issued = state.sessions.renew(lease, ip=flask.request.remote_addr)
     except SessionEnded:
         return REJECTED

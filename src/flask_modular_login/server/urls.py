@@ -29,12 +29,13 @@ import flask
 from .identities import linking, providers
 from .invitations import accept, create, groups, removal
 from .platforms import test as test_platform
-from .sessions import login, manage, public_keys
+from .sessions import login, manage, me, public_keys
 
 RULES: tuple[tuple[str, str, Callable[..., Any], str], ...] = (
     # logging in and out (sessions/)
     ("/", "login_page", login.login_page, "GET"),
     ("/providers", "providers_json", login.providers_json, "GET"),
+    ("/me", "me_json", me.me, "GET"),
     ("/logout", "logout", login.logout, "POST"),
     ("/.well-known/jwks.json", "jwks", public_keys.jwks, "GET"),
     # the user's sessions (sessions/)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, case, insert, select, update
+from sqlalchemy import Connection, bindparam, case, insert, select, update
 
 from ..core.errors import SessionEnded
 from ..core.events import REVOKED
@@ -96,19 +96,20 @@ class SessionStore:
             return _facts(conn, session_id)
 
     def renew(self, expired: Lease, now: int, lease_seconds: int) -> Lease:
-        """The lease (to sign) that replaces ``expired``, recorded in the transaction that
+        """The lease (to sign) that replaces ``expired``, recorded by the statement that
         checks the session: the sessions page's "last seen", and ``leases_end``.
 
-        Raises :class:`SessionEnded` when the session is revoked, unknown or too old.
+        One ``UPDATE ... RETURNING``, atomic on its own: it touches the row only while
+        the session is live and ``expired``'s user's, and returns what decides the
+        lease. Raises :class:`SessionEnded` when the session is revoked, unknown or too
+        old.
         """
         with self._store.write() as conn:
-            lease = renewal(expired, _facts(conn, expired.session_id, lock=True), now,
-                            lease_seconds)
-            ends = case((sessions.c.leases_end < lease.expires_at, lease.expires_at),
-                        else_=sessions.c.leases_end)
-            conn.execute(update(sessions).where(sessions.c.id == lease.session_id)
-                         .values(lease_start=now, leases_end=ends))
-        return lease
+            row = conn.execute(_RENEW, {"session": expired.session_id,
+                                        "of_user": expired.user_id, "now": now,
+                                        "longest": now + lease_seconds}).first()
+        facts = None if row is None else SessionFacts(*row)
+        return renewal(expired, facts, now, lease_seconds)
 
     def active(self, user_id: str, now: int) -> list[tuple[str, SessionInfo]]:
         """(session id, info) of the user's live sessions, newest first."""
@@ -172,11 +173,29 @@ class Ended:
     user_id: str
 
 
-def _facts(conn: Connection, session_id: str, lock: bool = False) -> SessionFacts | None:
+def _of_user(column: Any) -> Any:
+    """``column`` of the session's user, as a subquery a statement on sessions can return."""
+    return (select(column).where(users.c.id == sessions.c.user_id)
+            .scalar_subquery().label(column.name))
+
+
+_LEASE_END = case((sessions.c.expires_at < bindparam("longest"), sessions.c.expires_at),
+                  else_=bindparam("longest"))  # the new lease's expires_at
+_RENEW = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("session"), sessions.c.user_id == bindparam("of_user"),
+           sessions.c.revoked_at.is_(None), sessions.c.expires_at > bindparam("now"))
+    .values(lease_start=bindparam("now"),
+            leases_end=case((sessions.c.leases_end < _LEASE_END, _LEASE_END),
+                            else_=sessions.c.leases_end))
+    .returning(sessions.c.id, sessions.c.user_id, _of_user(users.c.name),
+               _of_user(users.c.picture), sessions.c.auth_time, sessions.c.expires_at))
+"""A renewal, built once (SQLAlchemy builds a statement slower than SQLite runs it)."""
+
+
+def _facts(conn: Connection, session_id: str) -> SessionFacts | None:
     query = (select(*_FACTS_COLUMNS).join(users, users.c.id == sessions.c.user_id)
              .where(sessions.c.id == session_id))
-    if lock:  # FOR UPDATE where the database has it; SQLite's write lock is already held
-        query = query.with_for_update(of=sessions)
     row = conn.execute(query).first()
     if row is None:
         return None
