@@ -100,7 +100,7 @@ def test_a_flood_closes_that_connection_only(world, server):
     with open_raw(world.uri) as ws:
         authenticate(ws, world.credential("raw"))
         try:
-            for request_id in range(1, 2001):
+            for request_id in range(1, 20_001):
                 ws.send(json.dumps({"v": 1, "type": "events", "id": request_id,
                                     "after": 0, "limit": 1}))
         except ConnectionClosed:

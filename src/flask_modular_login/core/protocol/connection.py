@@ -142,7 +142,7 @@ def silence_limit(heartbeat: float) -> float:
 class TokenBucket:
     """``rate`` tokens a second, at most ``burst`` banked; starts full at ``now``."""
 
-    def __init__(self, rate: float = 200.0, burst: float = 400.0, now: float = 0.0) -> None:
+    def __init__(self, rate: float = 2000.0, burst: float = 4000.0, now: float = 0.0) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("a token bucket needs rate > 0 and burst >= 1")
         self.rate, self.burst = rate, burst
@@ -166,8 +166,8 @@ class ServerSettings:
     heartbeat: float = HEARTBEAT_SECONDS
     max_skew: float = MAX_SKEW_SECONDS
     auth_timeout: float = AUTH_TIMEOUT_SECONDS
-    rate: float = 200.0
-    burst: float = 400.0
+    rate: float = 2000.0
+    burst: float = 4000.0
     max_in_flight: int = 1024
 
 
