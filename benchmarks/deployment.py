@@ -107,15 +107,16 @@ def _children(pid: int) -> list[int]:
 def uwsgi(name: str, sockets: Path, logs: Path, wsgi: list[str],
           env: dict[str, str]) -> Iterator[tuple[Path, int]]:
     """One uwsgi, one process, one thread, on ``sockets/name.sock`` (which nginx reaches)."""
-    sock = sockets / f"{name}.sock"
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower())  # "service-PostgreSQL + memcached"
+    sock, log_path = sockets / f"{slug}.sock", logs / f"{slug}.log"
     args = [UWSGI, "--socket", str(sock), "--chmod-socket=666", "--master", "--processes", "1",
             "--threads", "1", "--need-app", "--lazy-apps", "--disable-logging",
             "--die-on-term", "--listen", "128", *wsgi]
-    with open(logs / f"{name}.log", "ab") as log:
+    with open(log_path, "ab") as log:
         process = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT,
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for(sock, process, f"uwsgi {name} (log: {logs / name}.log)")
+        wait_for(sock, process, f"uwsgi {name} (log: {log_path})")
         yield sock, process.pid
     finally:
         process.terminate()
@@ -154,18 +155,24 @@ def nginx(tmp: Path, upstreams: dict[int, Path]) -> Iterator[None]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         for port in upstreams:
-            wait_port(port, process)
+            wait_port(port, process, conf)
         yield
     finally:
         process.terminate()
         process.wait(10)
 
 
-def wait_port(port: int, process: subprocess.Popen, timeout: float = 15) -> None:
+def _tail(path: Path) -> str:
+    with contextlib.suppress(OSError):
+        return path.read_text()[-2000:]
+    return f"no {path}"
+
+
+def wait_port(port: int, process: subprocess.Popen, conf: Path, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit("nginx exited: see its error log")
+            raise SystemExit("nginx exited: " + _tail(conf.parent / "nginx-error.log"))
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         time.sleep(0.05)
@@ -188,7 +195,7 @@ class Load:
 def wrk(url: str, cookie: str, seconds: float, connections: int) -> Load:
     """Load ``url`` with ``cookie`` for ``seconds``; every answer must be 2xx."""
     done = subprocess.run(
-        [WRK, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+        [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
          "-H", f"Cookie: {cookie}", url], capture_output=True, text=True, check=False)
     out = done.stdout
     if done.returncode != 0 or "Requests/sec" not in out:
@@ -429,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
     parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--seconds", type=float, default=None, help="per wrk run")
+    parser.add_argument("--seconds", type=int, default=None,
+                        help="per wrk run, whole seconds (default 4, --quick 2)")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--no-postgres", action="store_true",
                         help="renewals on SQLite only (no PostgreSQL, no memcached)")
@@ -440,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     QUIET = args.q
     rounds = args.rounds or (3 if args.quick else 7)
-    seconds = args.seconds or (2.0 if args.quick else 4.0)
+    seconds = args.seconds or (2 if args.quick else 4)
     for path, what in ((NGINX, "nginx"), (WRK, "wrk"), (UWSGI, "uwsgi"),
                        (UWSGI_PARAMS, "nginx's uwsgi_params")):
         require(path, what)
@@ -478,7 +486,7 @@ def databases(tmp: Path, run_dir: Path, with_postgres: bool) -> Iterator[list[Da
     with running_postgres() as postgres, running_memcached() as memcached:
         yield [sqlite,
                Database("PostgreSQL", postgres.database()),
-               Database("PostgreSQL + memcached", postgres.database(), memcached)]
+               Database("PostgreSQL + memcached", postgres.database(), memcached.spec)]
 
 
 if __name__ == "__main__":

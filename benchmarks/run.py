@@ -171,7 +171,8 @@ def report(variants: list[Variant], rounds: int, requests: int, clock_name: str)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--suite", choices=("all", "login", "access", "channel"), default="all",
+    parser.add_argument("--suite", choices=("all", "login", "access", "channel", "deployment"),
+                        default="all",
                         help="which benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="login: 3 short rounds, about 8 s; access: 1000 checks; "
@@ -201,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         status |= access_suite.run(args)
     if args.suite in ("all", "channel"):
         status |= channel_suite.run(args)
+    if args.suite in ("all", "deployment"):
+        import deployment  # benchmarks/deployment.py: nginx, uwsgi, wrk, PostgreSQL, memcached
+
+        status |= deployment.main(["--quick"] * args.quick + ["--check"] * args.check
+                                  + ["-q"] * args.silent)
     return status
 
 
