@@ -10,13 +10,11 @@ import contextlib
 import re
 import signal
 import subprocess
-import time
-from collections.abc import Callable
 
 import pytest
 import requests
 
-from tests.support.servers import ROOT, free_port, python, running
+from tests.support.servers import ROOT, free_port, python, running, until
 
 FLASK_APP = ROOT / "examples/remote_client_app.py"
 AIOHTTP_APP = ROOT / "examples/remote_aiohttp_app.py"
@@ -26,15 +24,6 @@ def add_client(env: dict[str, str], name: str) -> str:
     done = subprocess.run(python("-m", "flask_modular_login", "clients", "add", name),
                           env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     return done.stdout.strip()
-
-
-def until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            pytest.fail(f"{what} within {timeout} s")
-        time.sleep(0.02)
-    return time.monotonic() - start
 
 
 @pytest.fixture(scope="module")

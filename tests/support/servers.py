@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -57,3 +57,16 @@ def running(args: Sequence[str], port: int, env: Mapping[str, str] | None = None
 
 def python(*args: str) -> list[str]:
     return [sys.executable, *args]
+
+
+def until(predicate: Callable[[], object], timeout: float, what: str,
+          interval: float = 0.002) -> float:
+    """Wait until ``predicate()`` is true (bounded: fails the test after ``timeout``
+    seconds, naming ``what``); returns how long it took."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"{what} within {timeout} s")
+        time.sleep(interval)
+    return time.monotonic() - start
+
