@@ -425,6 +425,14 @@ def test_a_person_redeems_an_invite_at_most_once():
         redeem_as(redeemed=True)
 
 
+@pytest.mark.parametrize("state", [InviteState(uses=1), InviteState(revoked=True)],
+                         ids=["their own use filled it", "revoked since"])
+def test_a_second_try_says_already_joined_whatever_became_of_the_invite(state):
+    terms = terms_for(request(accepts=1))
+    with pytest.raises(AlreadyMember, match="already joined through this invite"):
+        redeem_as(terms=terms, state=state, redeemed=True)
+
+
 def test_invite_state_rejects_bad_values():
     for changes in ({"uses": -1}, {"uses": None}, {"revoked": "no"}):
         with pytest.raises(BadValue):

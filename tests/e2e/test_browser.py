@@ -40,7 +40,7 @@ def test_a_person_logs_in_with_the_test_provider_and_out_again(browser, deployme
     page = browser.new_page()
     page.goto(f"{client}/hidden")
     assert page.url.startswith(f"{service}/login/?next=")
-    page.click("text=test")
+    page.click("text=Log in with Test account")
     username = page.locator("input[name=username]")
     assert username.input_value() == "127.0.0.1", "the username defaults to the visitor's IP"
     username.fill("browser-user")
@@ -50,10 +50,11 @@ def test_a_person_logs_in_with_the_test_provider_and_out_again(browser, deployme
 
     page.goto(f"{service}/login/view/sessions")
     assert page.locator("h1").inner_text() == "Your sessions"
-    assert page.locator("text=(this one)").count() == 1
+    assert page.locator("text=This device").count() == 1
     page.screenshot(path=str(tmp_path / "sessions.png"))
 
-    page.click("text=Log out")
+    page.click("header nav button:has-text('Log out')")
+    assert "You are logged out." in page.inner_text("main")
     page.goto(f"{client}/hidden")
     assert page.url.startswith(f"{service}/login/?next="), "logged out everywhere"
     page.close()

@@ -513,8 +513,10 @@ def redeem(
     terms clamped to ``inviter``, never combined with another grant, so it never
     exceeds ``inviter`` in any dimension.
     """
+    if redeemer.redeemed:  # first: a second try says so, whatever became of the invite
+        raise AlreadyMember("you already joined through this invite")
     live = _check_redeemable(terms, state, redeemer.user_id, now, inviter)
-    _check_not_joined(redeemer, now)
+    _check_not_member(redeemer, now)
     grant = _clamped(terms, live, now)
     if not grant.active(now):
         raise Expired("the access this invite grants has already ended", field="expires")
@@ -529,9 +531,7 @@ def invite_chain(inviter: Membership) -> tuple[str, ...]:
     return (inviter.user_id, *inviter.inviters)
 
 
-def _check_not_joined(redeemer: Redeemer, now: float) -> None:
-    if redeemer.redeemed:
-        raise AlreadyMember("you already joined through this invite")
+def _check_not_member(redeemer: Redeemer, now: float) -> None:
     if redeemer.member is not None and redeemer.member.active(now):
         raise AlreadyMember(
             "you are already a member of this group; leave it first to join through this invite"

@@ -114,7 +114,7 @@ def login_first(*, come_back: bool = True) -> Response | None:
 def refuse(status: int, code: str, message: str, **extra: Any) -> Response:
     if json_wanted():
         return json_error(status, code, message, **extra)
-    return message_page(status, message)
+    return message_page(status, message, code)
 
 
 def refusal_for(error: Exception) -> Response:

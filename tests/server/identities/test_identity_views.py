@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import csrf_from
@@ -49,8 +51,10 @@ def test_sessions_page_lists_linked_accounts_and_providers_to_link(service_clien
     body = listing(service_client)
     assert [(i["provider"], i["subject"]) for i in body["identities"]] == [("oidc.alpha", "alice")]
     assert body["linkable"] == ["nodeoauth", "oidc.alpha", "oidc.beta"]
-    page = service_client.get("/login/view/sessions").text
-    assert "Accounts you log in with" in page and 'value="oidc.beta"' in page
+    page = service_client.get("/login/view/accounts").text
+    assert "Linked accounts" in page and 'value="oidc.beta"' in page
+    assert "Link Beta (OpenID Connect)" in page and "Alpha (OpenID Connect)" in page
+    assert 'value="oidc.alpha"' not in page, "a linked provider is not offered again"
     assert "Unlink" not in page, "the only account offers no unlink button"
 
 
@@ -59,8 +63,8 @@ def test_link_a_second_provider_then_log_in_with_either(service, service_client,
     provider_login(service_client, "oidc.alpha", "alice")
     user_id = listing(service_client)["user"]["id"]
     done = link(service_client, "oidc.beta", "alice-at-beta")
-    assert done.status_code == 302 and done.location == "/login/view/sessions"
-    assert "oidc.beta linked" in service_client.get("/login/view/sessions").text
+    assert done.status_code == 302 and done.location == "/login/view/accounts"
+    assert "Beta (OpenID Connect) linked" in service_client.get("/login/view/accounts").text
     assert linked(service_client) == [("oidc.alpha", "alice"), ("oidc.beta", "alice-at-beta")]
 
     for provider, login in (("oidc.beta", "alice-at-beta"), ("oidc.alpha", "alice")):
@@ -139,10 +143,19 @@ def test_a_link_finished_after_logout_is_refused(service_client, provider_login,
 def test_unlink_one_but_never_the_last(service_client, provider_login, link):
     provider_login(service_client, "oidc.alpha", "hal")
     link(service_client, "oidc.beta", "hal-b")
-    assert "Unlink" in service_client.get("/login/view/sessions").text
+    page = service_client.get("/login/view/accounts").text
+    ask = re.search(r'href="(/login/view/accounts/unlink\?provider=oidc.alpha[^"]+)"', page)
+    confirm = service_client.get(ask.group(1).replace("&amp;", "&"))
+    assert confirm.status_code == 200
+    assert "Unlink your Alpha (OpenID Connect) account?" in confirm.text
+    assert 'name="subject" value="hal"' in confirm.text
+    assert linked(service_client) == [("oidc.alpha", "hal"), ("oidc.beta", "hal-b")], \
+        "asking unlinks nothing"
+    assert service_client.get("/login/view/accounts/unlink?provider=oidc.beta&subject=x"
+                              ).status_code == 404
 
     done = unlink(service_client, "oidc.alpha", "hal")
-    assert done.status_code == 302 and done.location == "/login/view/sessions"
+    assert done.status_code == 302 and done.location == "/login/view/accounts"
     assert linked(service_client) == [("oidc.beta", "hal-b")]
 
     last = unlink(service_client, "oidc.beta", "hal-b")

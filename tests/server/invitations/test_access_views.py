@@ -75,14 +75,20 @@ def test_the_html_form_creates_and_shows_the_invite_once(service, world):
     response = alice.post_form("/login/access/view/invite",
                                {"group": "chat", "accepts": "3", "spots": "0", "depth": "0",
                                 "accept_for": "3600", "access_for": "", "removal": "none"})
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 303, "post/redirect/get"
     [stored] = invites_of(service, alice)
-    url = re.search(r'id="invite-url" href="([^"]+)"', response.text).group(1)
-    short = re.search(r'id="short-code">([^<]+)<', response.text).group(1)
+    assert response.location == f"/login/access/view/invite/created?invite={stored.id}"
+    shown = alice.client.get(response.location)
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+    url = re.search(r'id="invite-url" href="([^"]+)"', shown.text).group(1)
+    short = "".join(re.search(r'id="short-code"><span>(\w{4})</span><span>(\w{4})</span>',
+                              shown.text).groups())
     assert access_of(service).invite(url.rsplit("/", 1)[1]).id == stored.id
     assert access_of(service).invite_id_for_short_code(short) == stored.id
-    assert "<svg" in response.text and 'href="data:image/png;base64,' in response.text
+    assert "<svg" in shown.text and 'href="data:image/png;base64,' in shown.text
     assert stored.terms.accepts == 3 and stored.terms.accept_by == alice_now(service) + 3600
+    again = alice.client.get(response.location)
+    assert again.status_code == 200 and "shown already" in again.text and url not in again.text
 
 
 def alice_now(service) -> int:
@@ -145,30 +151,32 @@ def test_redirects_outside_the_allowlist_are_refused(service, world, redirect):
 # -- accept ----------------------------------------------------------------------------------
 
 
-def test_accept_page_shows_the_grant_and_submits_itself_then_joins(service, world):
+def test_accept_page_shows_the_grant_and_joins_only_when_asked(service, world):
     created = invite(world["alice"], spots=1, depth=1, removal="invited")
     bob = world["bob"]
     page = bob.client.get(accept_path(created))
     assert page.status_code == 200 and "<strong>alice</strong> invites you" in page.text
-    assert 'document.getElementById("join").submit()' in page.text
+    assert ".submit()" not in page.text and "<script>" not in page.text
+    assert "Join chat</button>" in page.text and "Not now</a>" in page.text
     assert page.headers["X-Frame-Options"] == "DENY"
     preview = bob.get_json(accept_path(created)).json
     assert preview["grant"] == {"expires": None, "spots": 1, "depth": 1, "removal": "invited",
                                 "deplete": False}
     assert access_of(service).membership(bob.id, CHAT) is None, "GET changes nothing"
     joined = bob.client.post(accept_path(created), data={"csrf_token": csrf_from(page.text)})
-    assert joined.status_code == 302 and joined.location == "/login/access/view/groups"
+    assert joined.status_code == 302
+    assert joined.location == "/login/access/view/groups?joined=chat"
     member = access_of(service).membership(bob.id, CHAT)
     assert member.grant == Grant(spots=1, depth=1, removal=Removal.INVITED)
     assert member.inviters[0] == world["alice"].id
-    assert "You joined chat." in bob.client.get(joined.location).text
+    assert "You joined <strong>chat</strong>" in bob.client.get(joined.location).text
 
 
 def test_confirmation_step(service, world):
     created = invite(world["alice"], confirm=True, redirect="/login/view/sessions")
     bob = world["bob"]
     page = bob.client.get(accept_path(created)).text
-    assert ".submit()" not in page and 'name="confirmed" value="yes"' in page
+    assert 'name="confirmed" value="yes"' in page
     refused = bob.post_json(accept_path(created), {})
     assert refused.status_code == 400 and refused.json["error"] == "confirmation_required"
     assert access_of(service).membership(bob.id, CHAT) is None
@@ -253,8 +261,9 @@ def test_logged_out_accept_asks_for_login_and_comes_back(world, service):
 
 def test_hand_off_from_desktop_to_phone(service, world):
     desktop = world["alice"]
-    created = desktop.post_form("/login/access/view/invite", {
+    posted = desktop.post_form("/login/access/view/invite", {
         "group": "chat", "redirect": "http://localhost:5000/chat/welcome"})
+    created = desktop.client.get(posted.location)
     assert created.status_code == 200
     png = re.search(r'href="(data:image/png;base64,[^"]+)"', created.text).group(1)
     url = re.search(r'id="invite-url" href="([^"]+)"', created.text).group(1)

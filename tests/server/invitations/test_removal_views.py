@@ -51,7 +51,8 @@ def test_removing_within_ones_rights(service, world):
     people = world["people"]
     alice, bob = people["alice"], people["bob"]
     page = alice.client.get("/login/access/view/remove").text
-    assert page.count("<button") == 2 and "Leave" in page
+    assert page.count('<button class="danger"') == 2 and "Leave chat" in page
+    assert "Remove bob from chat" in page
     response = alice.client.post("/login/access/view/remove", data={
         "group": "chat", "user": bob.id, "csrf_token": csrf_from(page)})
     assert response.status_code == 302 and response.location == "/login/access/view/remove"

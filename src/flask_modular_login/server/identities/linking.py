@@ -5,21 +5,25 @@ and ends here once the provider vouched for the identity. The sessions page and
 its JSON twin list the linked identities. An identity linked to another user is
 refused, never merged; nothing is matched by e-mail.
 
+    GET  /login/view/accounts/unlink  ``provider``, ``subject``: "Unlink ...?" (the page's ask)
     POST /login/identities/unlink   ``provider``, ``subject`` (CSRF)
 """
 
 from __future__ import annotations
 
 import flask
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from ...store.accounts import AccountError, IdentityTaken, LastIdentity, NoSuchIdentity
 from ..answers import done, login_first, refuse, status_for
 from ..auth import current_auth
+from ..csrf import csrf_token
 from ..errors import message_page
 from ..platforms.profile import Profile
 from ..request_body import required_text
 from ..state import current_state
+from .names import display_name
 
 
 def finish_link(provider: str, user_id: str | None, profile: Profile) -> Response:
@@ -32,12 +36,29 @@ def finish_link(provider: str, user_id: str | None, profile: Profile) -> Respons
         added = state.sessions.link_identity(auth.user["id"], provider, profile.subject,
                                              ip=flask.request.remote_addr)
     except IdentityTaken as error:
-        return message_page(status_for(error), f"This {provider} account belongs to another "
-                            "user, so it was not linked to yours (accounts are never merged).")
+        return message_page(status_for(error), f"This {display_name(provider)} account belongs "
+                            "to another user, so it was not linked to yours (accounts are never "
+                            "merged).", code=error.code)
     except AccountError as error:
         return message_page(status_for(error), "Your account is gone: log in again.")
-    flask.flash(f"{provider} linked" if added else f"This {provider} account was already linked")
-    return flask.redirect(flask.url_for("login.sessions_page"))
+    name = display_name(provider)
+    flask.flash(f"{name} linked" if added else f"This {name} account was already linked")
+    return flask.redirect(flask.url_for("login.accounts_page"))
+
+
+def confirm_unlink() -> Response | str:
+    """GET ``provider``, ``subject``: the page that asks before unlinking."""
+    refusal = login_first()
+    if refusal:
+        return refusal
+    provider = flask.request.args.get("provider", "")
+    subject = flask.request.args.get("subject", "")
+    linked = current_state().store.accounts.linked(current_auth().user["id"])  # type: ignore[index]
+    if not any(i.provider == provider and i.subject == subject for i in linked):
+        raise NotFound("No such linked account of yours.")
+    identity = {"provider": provider, "subject": subject, "provider_name": display_name(provider)}
+    return flask.render_template("login/confirm.html", kind="unlink", identity=identity,
+                                 csrf_token=csrf_token())
 
 
 def unlink() -> Response:
@@ -62,7 +83,7 @@ def unlink() -> Response:
     except NoSuchIdentity as error:
         return refuse(status_for(error), error.code, "No such linked account of yours.")
     ended = _end_sessions_through(user_id, provider, keep=auth.lease.session_id)
-    return done(f"{provider} unlinked", flask.url_for("login.sessions_page"),
+    return done(f"{display_name(provider)} unlinked", flask.url_for("login.accounts_page"),
                 unlinked=1, ended=ended)
 
 

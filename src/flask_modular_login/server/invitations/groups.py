@@ -1,5 +1,7 @@
 """The user's access (``/access/view/groups``, JSON twin ``/access/groups``): every group
-they hold, with its limits. Where accepting an invite without a redirect lands.
+they hold, with its limits. Where accepting an invite without a redirect lands: with
+``?joined=<group>`` the page says "You joined <group>", but only while the user holds
+that group (the URL alone cannot make the page claim anything).
 """
 
 from __future__ import annotations
@@ -25,4 +27,6 @@ def groups_page() -> Response | str:
               for group, grant, owner in owned + joined]
     if json_wanted():
         return flask.jsonify(groups=groups)
-    return flask.render_template("login/access_groups.html", groups=groups)
+    asked = flask.request.args.get("joined")
+    welcome = asked if any(g["group"] == asked and g["active"] for g in groups) else None
+    return flask.render_template("login/access_groups.html", groups=groups, joined=welcome)

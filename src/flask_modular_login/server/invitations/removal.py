@@ -22,7 +22,7 @@ from ..auth import user_id
 from ..csrf import csrf_token
 from ..state import current_state
 from .form import group_path, pattern, read_body
-from .shapes import grant_dict
+from .shapes import grant_dict, terms_dict
 
 USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 INVITE_ID = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -36,10 +36,12 @@ def remove_page() -> Response | str:
     state = current_state()
     me = user_id()
     members = rights.removable(state.store.access, me, state.authority.now())
-    listing = {"members": [_member(m, me) for m in members], "csrf_token": csrf_token()}
+    shown = [_member(m, me) for m in members]
     if json_wanted():
-        return flask.jsonify(listing)
-    return flask.render_template("login/access_remove.html", **listing)
+        return flask.jsonify(members=shown, csrf_token=csrf_token())
+    shown.sort(key=lambda m: (m["group"], not m["you"], m["name"] or m["user"]))
+    return flask.render_template("login/access_remove.html", members=shown,
+                                 csrf_token=csrf_token())
 
 
 @refusing
@@ -61,10 +63,12 @@ def renege_page() -> Response | str:
     state = current_state()
     me = user_id()
     invites = rights.revocable(state.store.access, me, state.authority.now())
-    listing = {"invites": [_invite(i, me) for i in invites], "csrf_token": csrf_token()}
+    shown = [_invite(i, me) for i in invites]
     if json_wanted():
-        return flask.jsonify(listing)
-    return flask.render_template("login/access_renege.html", **listing)
+        return flask.jsonify(invites=shown, csrf_token=csrf_token())
+    shown.sort(key=lambda i: (i["status"] != "open", -i["created_at"]))  # open, newest first
+    return flask.render_template("login/access_renege.html", invites=shown,
+                                 csrf_token=csrf_token())
 
 
 @refusing
@@ -95,4 +99,4 @@ def _invite(invite: Invite, me: str) -> dict:
     return {"invite": invite.id, "group": str(terms.group), "inviter": terms.inviter_id,
             "inviter_name": _name(terms.inviter_id), "yours": terms.inviter_id == me,
             "uses": invite.state.uses, "accepts": terms.accepts, "accept_by": terms.accept_by,
-            "created_at": invite.created_at, "status": status}
+            "created_at": invite.created_at, "status": status, "terms": terms_dict(terms)}
