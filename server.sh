@@ -4,11 +4,15 @@
 #                        (add --debugger for Werkzeug's interactive debugger, loopback only),
 #                        and the channel for remote client apps on ws://127.0.0.1:8001
 #   sh server.sh ws      the channel alone, in the foreground (ws://$LOGIN_CHANNEL_HOST:
-#                        $LOGIN_CHANNEL_PORT, default 127.0.0.1:8001, and $LOGIN_RUN_DIR/channel.sock)
+#                        $LOGIN_CHANNEL_PORT, default 127.0.0.1:8001, and $LOGIN_SOCKET_DIR/channel.sock)
 #   sh server.sh test    install the test dependencies and run the whole suite
-#   sh server.sh serve   uwsgi in the foreground (uwsgi.ini, socket $LOGIN_RUN_DIR/uwsgi.sock)
+#   sh server.sh serve   uwsgi in the foreground (uwsgi.ini, socket $LOGIN_SOCKET_DIR/uwsgi.sock)
 #   sh server.sh start   uwsgi and the channel in the background (pids in $LOGIN_RUN_DIR/*.pid)
-# LOGIN_RUN_DIR (default run) holds keys, database, socket, pid and log.
+#   sh server.sh status  what 'start' started: pids, and the health of the service and channel
+#                        (exit status 0 when all is up)
+# LOGIN_RUN_DIR (default run) holds keys, database, pids and logs; LOGIN_SOCKET_DIR (default
+# $LOGIN_RUN_DIR/sockets) the sockets, for the web server's group (LOGIN_SOCKET_GROUP).
+# With LOGIN_METRICS set, the processes share metrics in $LOGIN_RUN_DIR/metrics.
 #   sh server.sh stop    stop what 'start' started
 #   sh server.sh bench   run the benchmarks
 set -eu
@@ -17,6 +21,8 @@ VENV="${VENV:-.venv}"
 PY="$VENV/bin/python"
 export LOGIN_RUN_DIR="${LOGIN_RUN_DIR:-run}"
 RUN="$LOGIN_RUN_DIR"
+export LOGIN_SOCKET_DIR="${LOGIN_SOCKET_DIR:-$RUN/sockets}"
+SOCKETS="$LOGIN_SOCKET_DIR"
 CHANNEL_HOST="${LOGIN_CHANNEL_HOST:-127.0.0.1}"
 CHANNEL_PORT="${LOGIN_CHANNEL_PORT:-8001}"
 
@@ -49,25 +55,30 @@ ensure_deploy() {
     ensure_venv deploy
 }
 
-# The programs the suite drives for real: node and npm (an OpenID Connect
-# provider), nginx, chromium, PostgreSQL and memcached. Installed with apt where we run as root; otherwise
-# named, with the command to install them (their tests fail when CI is set).
-ensure_test_system() {
-    missing=""
-    command -v node >/dev/null 2>&1 || missing="$missing nodejs"
-    command -v npm >/dev/null 2>&1 || missing="$missing npm"
-    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
-    command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-    command -v memcached >/dev/null 2>&1 || [ -x /usr/bin/memcached ] || missing="$missing memcached"
-    command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-        || missing="$missing postgresql"
-    [ -z "$missing" ] && return
+# The Debian packages (of those named: nodejs npm nginx chromium wrk memcached
+# postgresql) whose programs are missing; each package once.
+missing_packages() {
+    for package in "$@"; do
+        case "$package" in
+            nodejs) command -v node >/dev/null 2>&1 && continue ;;
+            nginx) [ -x /usr/sbin/nginx ] && continue ;;
+            memcached) [ -x /usr/bin/memcached ] && continue ;;
+            postgresql) { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 && continue ;;
+        esac
+        command -v "$package" >/dev/null 2>&1 || printf ' %s' "$package"
+    done
+}
+
+# Install PACKAGES with apt where we run as root; otherwise name them, with the
+# command to install them (the tests that need them fail when CI is set).
+install_packages() {
+    [ -z "$1" ] && return
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing system packages:$missing"
+        echo "installing system packages:$1"
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $1 >/dev/null
     else
-        echo "missing system packages:$missing; install them with: sudo apt-get install$missing" >&2
+        echo "missing system packages:$1; install them with: sudo apt-get install$1" >&2
     fi
 }
 
@@ -111,9 +122,31 @@ stop_process() {
     echo "$1: stopped"
 }
 
+# run/ (made private; an existing one keeps the group access its admin gave it), keys,
+# database and the socket directory.
 init_run() {
-    mkdir -p "$RUN" && chmod 700 "$RUN"
+    [ -d "$RUN" ] || { mkdir -p "$RUN" && chmod 700 "$RUN"; }
     "$PY" -m flask_modular_login init
+}
+
+# The directory of the processes' shared metrics (LOGIN_METRICS); emptied when $1 is
+# "fresh" (nothing runs that writes there).
+init_metrics() {
+    [ -n "${LOGIN_METRICS:-}" ] || return 0
+    export PROMETHEUS_MULTIPROC_DIR="$RUN/metrics"
+    [ "$1" = fresh ] && rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+    mkdir -p -m 700 "$PROMETHEUS_MULTIPROC_DIR"
+}
+
+# One line on the process NAME that 'start' started; fails if it does not run.
+process_status() {
+    if running "$1"; then
+        echo "$1: running (pid $(cat "$RUN/$1.pid"))"
+    elif [ -f "$RUN/$1.pid" ]; then
+        echo "$1: NOT running (stale pid $(cat "$RUN/$1.pid"))"; return 1
+    else
+        echo "$1: NOT running (no $RUN/$1.pid)"; return 1
+    fi
 }
 
 command="${1:-}"
@@ -143,7 +176,9 @@ case "$command" in
         exec "$PY" -m flask_modular_login channel --host "$CHANNEL_HOST" --port "$CHANNEL_PORT" "$@"
         ;;
     test)
-        ensure_test_system
+        # The programs the suite drives for real: an OpenID Connect provider (node),
+        # nginx, chromium, memcached and PostgreSQL; wrk for the deployment benchmark.
+        install_packages "$(missing_packages nodejs npm nginx chromium wrk memcached postgresql)"
         ensure_node_modules
         ensure_venv test
         exec "$PY" -m pytest "$@"
@@ -151,32 +186,44 @@ case "$command" in
     serve)
         ensure_deploy
         init_run
+        init_metrics fresh
+        umask 077  # logs private; the sockets get their mode from uwsgi.ini
         exec "$VENV/bin/uwsgi" --ini uwsgi.ini "$@"
         ;;
     start)
         ensure_deploy
         init_run
         if running uwsgi; then echo "already running (pid $(cat "$RUN/uwsgi.pid"))"; exit 0; fi
+        if running channel; then init_metrics keep; else init_metrics fresh; fi
+        umask 077  # logs and pid files private; the sockets get their own modes
         "$VENV/bin/uwsgi" --ini uwsgi.ini --daemonize "$RUN/uwsgi.log" --pidfile "$RUN/uwsgi.pid" "$@"
-        wait_for "$RUN/uwsgi.sock" "$RUN/uwsgi.pid" || { echo "uwsgi did not start; see $RUN/uwsgi.log" >&2; exit 1; }
+        wait_for "$SOCKETS/uwsgi.sock" "$RUN/uwsgi.pid" || { echo "uwsgi did not start; see $RUN/uwsgi.log" >&2; exit 1; }
         if ! running channel; then
             nohup "$PY" -m flask_modular_login channel --host "$CHANNEL_HOST" --port "$CHANNEL_PORT" \
                 >> "$RUN/channel.log" 2>&1 &
             echo $! > "$RUN/channel.pid"
-            wait_for "$RUN/channel.sock" "$RUN/channel.pid" || { echo "the channel did not start; see $RUN/channel.log" >&2; exit 1; }
+            wait_for "$SOCKETS/channel.sock" "$RUN/channel.pid" || { echo "the channel did not start; see $RUN/channel.log" >&2; exit 1; }
         fi
         echo "started uwsgi (pid $(cat "$RUN/uwsgi.pid")) and the channel (pid $(cat "$RUN/channel.pid")); logs in $RUN/"
+        ;;
+    status)
+        status=0
+        process_status uwsgi || status=1
+        process_status channel || status=1
+        "$PY" -m flask_modular_login status || status=1
+        exit "$status"
         ;;
     stop)
         stop_process uwsgi INT
         stop_process channel TERM
         ;;
     bench)
-        ensure_venv bench
+        install_packages "$(missing_packages nginx wrk memcached postgresql)"
+        ensure_venv bench,test
         exec "$PY" benchmarks/run.py "$@"
         ;;
     *)
-        echo "usage: sh server.sh {debug|ws|test|serve|start|stop|bench} [args]" >&2
+        echo "usage: sh server.sh {debug|ws|test|serve|start|status|stop|bench} [args]" >&2
         exit 2
         ;;
 esac

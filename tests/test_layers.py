@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).parents[1] / "src" / "flask_modular_login"
 FORBIDDEN = {
     "core": {"client", "server", "service", "store", "channel", "cli", "authority", "keystore",
              "config", "cookies", "negotiation"},
+    "cache": {"client", "server", "service", "store", "channel", "cli", "authority"},
     "store": {"client", "server", "service", "channel", "cli"},
     "service": {"client", "server", "channel", "cli"},
     "server": {"client", "channel"},

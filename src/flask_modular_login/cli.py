@@ -17,6 +17,7 @@ from .config import load_settings
 from .core.protocol import auth
 from .service import Services
 from .service.sessions import UnknownUser
+from .sockets import ensure_socket_dir
 from .store import Store, open_store
 from .store.clients import ClientExists
 
@@ -38,7 +39,21 @@ def init() -> None:
     keystore.ensure_private_dir(settings.run_dir)
     keystore.load(settings.keys_dir, create=True)
     open_store(settings.database_url, migrate=True).dispose()
+    ensure_socket_dir(settings)
     click.echo(f"ready: {settings.run_dir}")
+
+
+@main.command()
+def status() -> None:
+    """Ask the running service (over uwsgi's socket) and the channel whether they are up;
+    exit status 1 if either is not."""
+    from .ops.status import report
+
+    up, lines = report(current_settings())
+    for line in lines:
+        click.echo(line)
+    if not up:
+        raise SystemExit(1)
 
 
 @main.command("rotate-keys")
@@ -167,7 +182,7 @@ def serve(host: str, port: int, debug: bool, debugger: bool) -> None:
               help="TCP port  [default: LOGIN_CHANNEL_PORT, else 8001]")
 def channel(host: str | None, port: int | None) -> None:
     """Run the channel for remote client apps (websockets; docs/protocol.md) on HOST:PORT and
-    the unix socket run/channel.sock, until SIGTERM or SIGINT."""
+    the unix socket run/sockets/channel.sock, until SIGTERM or SIGINT."""
     from .channel.server import run_channel
 
     run_channel(load_settings(channel_host=host, channel_port=port))

@@ -37,12 +37,23 @@ LOGIN_KEEP_PROVIDER_TOKENS     ``False``                    keep the provider's 
                                                             the service's session after login
 LOGIN_CHANNEL_HOST             ``127.0.0.1``                where the channel for remote client
                                                             apps listens (``channel`` command;
-                                                            also ``<run>/channel.sock``)
+                                                            also ``<sockets>/channel.sock``)
 LOGIN_CHANNEL_PORT             ``8001``                     the channel's TCP port
 LOGIN_CHANNEL_HEARTBEAT_SECONDS
                                ``2``                        seconds between the channel's
                                                             heartbeats (a remote client counts
                                                             2 × this + 1 s of silence as down)
+LOGIN_SOCKET_DIR               ``<run>/sockets``            where uwsgi's and the channel's unix
+                                                            sockets live (group-reachable)
+LOGIN_SOCKET_GROUP             ``None`` (no chgrp)          group given the socket directory
+                                                            (the web server's, e.g. www-data)
+LOGIN_TRUSTED_PROXIES          ``0``                        proxies in front whose
+                                                            X-Forwarded-For/Proto are believed
+LOGIN_METRICS                  ``""`` (off)                 path under the prefix serving
+                                                            Prometheus metrics (``/metrics``)
+LOGIN_MEMCACHED                ``""`` (no memcached)        memcached servers the service shares
+                                                            (``host:port,host:port`` or a unix
+                                                            socket path); a cache, never needed
 =============================  ===========================  =====================================
 """
 
@@ -85,11 +96,21 @@ class Settings:
     channel_host: str = "127.0.0.1"
     channel_port: int = 8001
     channel_heartbeat_seconds: float = 2.0  # docs/protocol.md: silence of 5 s means down
+    socket_dir: Path | None = None  # None: <run>/sockets (see sockets_dir)
+    socket_group: str | None = None
+    trusted_proxies: int = 0
+    metrics: str = ""
+    memcached: str = ""  # parsed by cache.memcached.parse_servers when the service starts
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def keys_dir(self) -> Path:
         return self.run_dir / "keys"
+
+    @property
+    def sockets_dir(self) -> Path:
+        """Where uwsgi's and the channel's unix sockets live (:mod:`..sockets`)."""
+        return self.socket_dir or self.run_dir / "sockets"
 
     @property
     def next_origins(self) -> tuple[str, ...]:
@@ -115,7 +136,19 @@ _CONVERTERS: dict[str, Any] = {
     "channel_host": str,
     "channel_port": int,
     "channel_heartbeat_seconds": float,
+    "socket_dir": lambda v: Path(v) if v else None,
+    "socket_group": lambda v: str(v) or None,
+    "trusted_proxies": lambda v: _count(v),
+    "metrics": lambda v: "/" + str(v).strip("/") if str(v or "").strip("/") else "",
+    "memcached": lambda v: str(v or "").strip(),
 }
+
+
+def _count(value: Any) -> int:
+    count = int(value)
+    if count < 0:
+        raise ValueError(f"{value!r} is negative")
+    return count
 
 
 TRUE_FLAGS = frozenset({"1", "true", "yes", "on"})

@@ -120,6 +120,19 @@ def write_private(path: Path, data: bytes) -> bool:
     return True
 
 
+RUN_SECRET = "flask_secret"  # noqa: S105 - a file name, not a secret
+
+
+def run_secret(run_dir: Path) -> bytes:
+    """The secret kept in ``run_dir/flask_secret`` (32 random bytes, mode 0600, made on
+    first use): the same after a restart and for every process sharing ``run/``. It signs
+    the login service's own Flask cookie (CSRF token, OAuth state) and, derived, what the
+    service caches in memcached; every host of one deployment holds the same file."""
+    path = ensure_private_dir(run_dir) / RUN_SECRET
+    write_private(path, os.urandom(32))
+    return path.read_bytes()
+
+
 def key_files(keys_dir: Path) -> list[Path]:
     """Key files, oldest first."""
     return sorted(keys_dir.glob(PATTERN))

@@ -49,8 +49,18 @@ identity_linked = namespace.signal(
 identity_unlinked = namespace.signal(
     "identity-unlinked", doc="an identity was unlinked (user_id, provider, ip)")
 
+login_refused = namespace.signal(
+    "login-refused", doc="a provider's callback was refused (provider, reason, ip)")
+lease_renewed = namespace.signal(
+    "lease-renewed", doc="the service renewed a lease (user_id, ip)")
+channel_accepted = namespace.signal(
+    "channel-accepted", doc="a channel client proved its credential (client, address)")
+channel_refused = namespace.signal(
+    "channel-refused", doc="a channel handshake was refused (client, address, reason)")
+
 ALL = (login, logout, session_ended, renewal_refused, invite_created, invite_redeemed,
-       invite_reneged, member_added, member_removed, identity_linked, identity_unlinked)
+       invite_reneged, member_added, member_removed, identity_linked, identity_unlinked,
+       login_refused, lease_renewed, channel_accepted, channel_refused)
 
 
 def send(signal: NamedSignal, sender: Any, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ import pytest
 from flask_modular_login import AccessNamespace, LocalLoginInterface, LoginBuilder
 from flask_modular_login.channel.local import SOCKET_NAME, ensure_local_credential
 from flask_modular_login.channel.server import ChannelServer
+from flask_modular_login.sockets import ensure_socket_dir
 from tests.channel.harness import ServerThread, wait_until
 from tests.support.access import People, accept_path, invite
 from tests.support.servers import free_port
@@ -25,7 +26,8 @@ def channel(service, run_dir) -> Iterator[ServerThread]:
     state = service.extensions["flask_modular_login"]
     ensure_local_credential(state.store, run_dir)
     server = ChannelServer(state.store, state.services, state.settings)
-    thread = ServerThread(server, free_port(), run_dir / SOCKET_NAME).start()
+    sockets = ensure_socket_dir(state.settings)
+    thread = ServerThread(server, free_port(), sockets / SOCKET_NAME).start()
     yield thread
     thread.stop()
 

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.channel.harness import wait_until
+from tests.support.deployment import NGINX, nginx_conf, require, server_sh
 from tests.support.logs import CODE, SECRET_PATHS, secrets_in
 from tests.support.servers import ROOT, free_port, running
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def require(path: str, what: str) -> None:
-    if not Path(path).exists():
-        message = f"{what} is not installed ({path})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def server_sh(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["sh", "server.sh", command], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture
@@ -47,41 +31,14 @@ def uwsgi_service(tmp_path):
         assert stopped.returncode == 0, stopped.stderr
 
 
-def nginx_conf(tmp_path: Path, port: int, socket: Path, logging: str = "access_log off;") -> Path:
-    conf = tmp_path / "nginx.conf"
-    logging = textwrap.indent(logging, " " * 12).strip()
-    conf.write_text(textwrap.dedent(f"""
-        daemon off;
-        master_process off;
-        pid {tmp_path}/nginx.pid;
-        error_log {tmp_path}/nginx-error.log;
-        events {{ worker_connections 64; }}
-        http {{
-            {logging}
-            client_body_temp_path {tmp_path}/body;
-            proxy_temp_path {tmp_path}/proxy;
-            fastcgi_temp_path {tmp_path}/fastcgi;
-            uwsgi_temp_path {tmp_path}/uwsgi;
-            scgi_temp_path {tmp_path}/scgi;
-            server {{
-                listen 127.0.0.1:{port};
-                location /login/ {{
-                    include /etc/nginx/uwsgi_params;
-                    uwsgi_pass unix:{socket};
-                }}
-            }}
-        }}
-    """))
-    return conf
-
-
 def test_uwsgi_behind_nginx_serves_the_login_service(uwsgi_service, tmp_path):
     require(NGINX, "nginx")
     run_dir, _ = uwsgi_service
     pid = int((run_dir / "uwsgi.pid").read_text())
     os.kill(pid, 0)
     port = free_port()
-    with running([NGINX, "-c", str(nginx_conf(tmp_path, port, run_dir / "uwsgi.sock"))], port):
+    conf = nginx_conf(tmp_path, port, run_dir / "sockets" / "uwsgi.sock")
+    with running([NGINX, "-c", str(conf)], port):
         base = f"http://127.0.0.1:{port}"
         browser = requests.Session()
         assert browser.get(f"{base}/login/view/sessions", allow_redirects=False).status_code == 302
@@ -106,7 +63,8 @@ def test_request_logs_of_uwsgi_and_nginx_hold_no_invite_code(uwsgi_service, tmp_
     require(NGINX, "nginx")
     run_dir, env = uwsgi_service
     port, access_log = free_port(), tmp_path / "nginx-access.log"
-    conf = nginx_conf(tmp_path, port, run_dir / "uwsgi.sock", documented_nginx_logging(access_log))
+    conf = nginx_conf(tmp_path, port, run_dir / "sockets" / "uwsgi.sock",
+                      documented_nginx_logging(access_log))
     with running([NGINX, "-c", str(conf)], port):
         base = f"http://127.0.0.1:{port}"
         accept = f"{base}/login/access/accept/{CODE}"
@@ -125,7 +83,7 @@ def test_request_logs_of_uwsgi_and_nginx_hold_no_invite_code(uwsgi_service, tmp_
     assert '"GET /login/access/accept/*** HTTP/1.1"' in nginx_log
 
 
-def test_start_runs_uwsgi_and_the_channel_and_stop_ends_both(tmp_path):
+def test_start_runs_uwsgi_and_the_channel_status_tells_and_stop_ends_both(tmp_path):
     require(str(Path(sys.prefix) / "bin" / "uwsgi"), "uwsgi")
     port = free_port()
     env = {"LOGIN_RUN_DIR": str(tmp_path / "run"), "VENV": sys.prefix,
@@ -135,6 +93,13 @@ def test_start_runs_uwsgi_and_the_channel_and_stop_ends_both(tmp_path):
     pids = [int(path.read_text()) for path in pid_files]
     with socket.create_connection(("127.0.0.1", port), 2):
         pass  # the channel listens
+    status = server_sh("status", env)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert f"uwsgi: running (pid {pids[0]})" in status.stdout
+    assert f"channel: running (pid {pids[1]})" in status.stdout
+    assert "service: up at unix:" in status.stdout
+    assert "(database up, signing_key up)" in status.stdout
+    assert f"channel: up at ws://127.0.0.1:{port}" in status.stdout
     again = server_sh("start", env)
     assert again.returncode == 0 and "already running" in again.stdout
     assert server_sh("stop", env).returncode == 0
@@ -142,3 +107,26 @@ def test_start_runs_uwsgi_and_the_channel_and_stop_ends_both(tmp_path):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+    down = server_sh("status", env)
+    assert down.returncode != 0
+    assert "uwsgi: NOT running" in down.stdout and "service: unreachable" in down.stdout
+
+
+def test_status_names_the_part_that_is_down(tmp_path):
+    require(str(Path(sys.prefix) / "bin" / "uwsgi"), "uwsgi")
+    run_dir = tmp_path / "run"
+    env = {"LOGIN_RUN_DIR": str(run_dir), "VENV": sys.prefix,
+           "LOGIN_CHANNEL_PORT": str(free_port())}
+    assert server_sh("start", env).returncode == 0
+    try:
+        log = run_dir / "uwsgi.log"  # lazy-apps: each worker loads the app (and keys) itself
+        wait_until(lambda: log.read_text().count("WSGI app 0 (mountpoint='') ready") == 2,
+                   timeout=60, what="both uwsgi workers loading the app")
+        for key in (run_dir / "keys").glob("*.pem"):
+            key.unlink()  # the running service could no longer sign after a restart
+        status = server_sh("status", env)
+        assert status.returncode != 0
+        assert "service: DOWN" in status.stdout and "signing_key down" in status.stdout
+        assert "channel: up" in status.stdout
+    finally:
+        assert server_sh("stop", env).returncode == 0

@@ -25,8 +25,9 @@ IP = "203.0.113.7"
 
 
 @pytest.fixture
-def services(tmp_path, clock):
-    settings = load_settings(environ={}, run_dir=tmp_path / "run", lease_seconds=900)
+def services(tmp_path, clock, database_url):
+    settings = load_settings(environ={}, run_dir=tmp_path / "run", lease_seconds=900,
+                             database_url=database_url)
     keystore.load(settings.keys_dir, create=True)
     store = open_store(settings.database_url, migrate=True)
     built = Services.build(store, keystore.KeyCache(settings.keys_dir).get, settings, clock)
@@ -166,8 +167,10 @@ def test_a_refused_renewal_is_signalled_but_not_audited(services, sent, clock):
     fresh = services.sessions.start(alice, "test")
     clock.advance(1000)
     sent.clear()
+    before = len(rows(services))
     services.sessions.renew(fresh.lease)
-    assert sent == [], "a renewal granted sends nothing"
+    assert only_signal(sent, "lease-renewed") == {"user_id": alice, "ip": None}
+    assert len(rows(services)) == before, "a renewal granted is not audited"
 
 
 # ------------------------------------------------------------------ identities

@@ -13,8 +13,9 @@ from flask_modular_login.store import open_store
 
 
 @pytest.fixture
-def services(tmp_path, clock):
-    settings = load_settings(environ={}, run_dir=tmp_path / "run", lease_seconds=900)
+def services(tmp_path, clock, database_url):
+    settings = load_settings(environ={}, run_dir=tmp_path / "run", lease_seconds=900,
+                             database_url=database_url)
     keystore.load(settings.keys_dir, create=True)
     store = open_store(settings.database_url, migrate=True)
     built = Services.build(store, keystore.KeyCache(settings.keys_dir).get, settings, clock)

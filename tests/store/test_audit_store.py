@@ -58,8 +58,8 @@ def test_session_rows_name_handles_never_session_ids(store):
         store.sessions.end("x", 300)
 
 
-def test_migration_0007_up_and_down(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'users.db'}", migrate=True)
+def test_migration_0007_up_and_down(url):
+    store = open_store(url, migrate=True)
     with store.write() as conn:
         record(conn, AuditEntry("login", "u1"), 100)
     store.downgrade("0006")

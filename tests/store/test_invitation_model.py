@@ -10,9 +10,13 @@ depleting invites, and after every step checks what SECURITY 16 and 17 promise:
 * no invite is redeemed past its uses;
 * no person redeems one invite twice.
 
+The model runs on SQLite (``TestInvitationModel``) and on a real PostgreSQL
+(``TestInvitationModelPostgresql``, a fresh database per run from the migrated
+template of :mod:`tests.support.postgres`).
+
 ``LOGIN_MODEL_EXAMPLES`` sets how many runs to try (75 by default, so the suite
-stays quick; ``LOGIN_MODEL_EXAMPLES=5000 sh server.sh test tests/store/test_invitation_model.py``
-is the long run).
+stays quick, PostgreSQL's a third of them; ``LOGIN_MODEL_EXAMPLES=5000 sh server.sh test
+tests/store/test_invitation_model.py`` is the long run).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -39,6 +44,7 @@ from flask_modular_login.core.groups import GroupPath
 from flask_modular_login.core.invitations import Grant, InviteRequest, Membership, Removal
 from flask_modular_login.service import access as rights
 from flask_modular_login.store import open_store
+from tests.support.postgres import PostgresServer
 
 START = 1_800_000_000
 HOUR, DAY = 3_600, 86_400
@@ -90,9 +96,7 @@ class InvitationModel(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.dir = Path(tempfile.mkdtemp(prefix="model-run-"))
-        shutil.copy(migrated_template(), self.dir / "users.db")
-        self.store = open_store(f"sqlite:///{self.dir / 'users.db'}")
+        self.store = open_store(self.new_database())
         self.now = START
         self.ids = {name: self.store.accounts.login("test", name, name, None, START).id
                     for name in NAMES}
@@ -100,6 +104,12 @@ class InvitationModel(RuleBasedStateMachine):
         self.issued: list[Issued] = []
         self.redeemed: dict[tuple[str, str], int] = {}  # (invite, user) -> successful redemptions
         self.joined: dict[tuple[str, str], Joined] = {}  # (user, group) -> at join
+
+    def new_database(self) -> str:
+        """The URL of a fresh copy of the migrated template."""
+        self.dir = Path(tempfile.mkdtemp(prefix="model-run-"))
+        shutil.copy(migrated_template(), self.dir / "users.db")
+        return f"sqlite:///{self.dir / 'users.db'}"
 
     def teardown(self) -> None:
         self.store.dispose()
@@ -218,11 +228,40 @@ class InvitationModel(RuleBasedStateMachine):
         return tuple(members), tuple(uses)
 
 
-InvitationModel.TestCase.settings = settings(
-    max_examples=int(os.environ.get("LOGIN_MODEL_EXAMPLES", "75")),
-    stateful_step_count=40,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+class PostgresqlInvitationModel(InvitationModel):
+    """The same model over PostgreSQL: a new database per run, dropped afterwards."""
+
+    server: PostgresServer | None = None
+
+    def new_database(self) -> str:
+        assert self.server is not None, "the postgres fixture sets the server"
+        self.url = self.server.database()
+        return self.url
+
+    def teardown(self) -> None:
+        self.store.dispose()
+        assert self.server is not None
+        self.server.drop(self.url)
+
+
+def model_settings(share: float = 1.0) -> settings:
+    examples = int(os.environ.get("LOGIN_MODEL_EXAMPLES", "75"))
+    return settings(
+        max_examples=max(1, int(examples * share)),
+        stateful_step_count=40,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+InvitationModel.TestCase.settings = model_settings()
 TestInvitationModel = InvitationModel.TestCase
+PostgresqlInvitationModel.TestCase.settings = model_settings(1 / 3)
+TestInvitationModelPostgresql = PostgresqlInvitationModel.TestCase
+
+
+@pytest.fixture(autouse=True)
+def _postgres_for_the_model(request: pytest.FixtureRequest) -> None:
+    if request.cls is TestInvitationModelPostgresql:
+        PostgresqlInvitationModel.server = request.getfixturevalue("postgres")

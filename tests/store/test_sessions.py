@@ -12,10 +12,12 @@ from flask_modular_login.store import open_store
 NOW = 1_800_000_000
 
 
-def test_database_file_is_private_and_in_wal_mode(tmp_path, store):
+def test_database_file_is_private_and_in_wal_mode(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'users.db'}", migrate=True)
     assert (tmp_path / "users.db").stat().st_mode & 0o777 == 0o600
     with store.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.dispose()
 
 
 def test_identity_maps_to_one_stable_user_and_refreshes_the_profile(store):
@@ -102,8 +104,7 @@ def test_no_session_starts_for_a_removed_user(store):
     assert store.sessions.active(user.id, NOW) == []
 
 
-def test_concurrent_first_logins_of_one_identity_make_one_user(tmp_path):
-    url = f"sqlite:///{tmp_path / 'users.db'}"
+def test_concurrent_first_logins_of_one_identity_make_one_user(url):
     open_store(url, migrate=True).dispose()
     results, errors = [], []
 
@@ -125,8 +126,8 @@ def test_concurrent_first_logins_of_one_identity_make_one_user(tmp_path):
     assert len(set(results)) == 1
 
 
-def test_migrations_from_several_processes_at_once_are_safe(tmp_path):
-    url = f"sqlite:///{tmp_path / 'users.db'}"
+def test_migrations_from_several_processes_at_once_are_safe(empty_url):
+    url = empty_url
     errors = []
 
     def migrate():

@@ -29,7 +29,8 @@ def parse_address(text: str) -> Address:
         if path.startswith("//"):
             path = path[2:]
         if not path:
-            raise ValueError("unix: needs a socket path, e.g. unix:/srv/login/run/channel.sock")
+            raise ValueError("unix: needs a socket path, "
+                             "e.g. unix:/srv/login/run/sockets/channel.sock")
         return Address("ws://localhost/", path)
     if text.startswith(("ws://", "wss://")) and len(text.split("://", 1)[1]) > 0:
         return Address(text)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
-from ..core.events import CLIENT_REVOKED, Event
+from ..core.events import CLIENT_REVOKED, MEMBERSHIP_KINDS, Event
 from ..core.protocol.errors import ProtocolError, RevokedClient
 from ..core.protocol.messages import encode
 from ..store.events import BATCH, EventLog
@@ -33,9 +34,14 @@ POLL_SECONDS = 0.05
 class Hub:
     """Follows ``log`` and pushes to the peers added with :meth:`add` (see the module)."""
 
-    def __init__(self, log: EventLog, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, log: EventLog, poll_seconds: float = POLL_SECONDS,
+                 changed: Callable[[str], None] | None = None) -> None:
         self._log = log
         self._poll_seconds = poll_seconds
+        self._changed = changed
+        """Told the user of each membership event before it is pushed: the shared cache
+        forgets their answers, whoever made the change (an app writing to the store
+        itself, another host)."""
         self.cursor = 0
         """The newest event read (and pushed, unless it was for the server alone)."""
         self._peers: set[Peer] = set()
@@ -96,11 +102,22 @@ class Hub:
             if self._failing:
                 logger.info("channel: the event log can be read again")
                 self._failing = False
+            await asyncio.to_thread(self._forget, events)
             for event in events:
                 self._publish(event)
                 self.cursor = event.cursor
             if len(events) < BATCH:
                 return
+
+    def _forget(self, events: list[Event]) -> None:
+        if self._changed is None:
+            return
+        for user_id in {e.user_id for e in events if e.kind in MEMBERSHIP_KINDS and e.user_id}:
+            try:
+                self._changed(user_id)
+            except Exception as error:  # the cache's TTL still bounds what it keeps
+                logger.warning("channel: cannot forget cached answers: %s",
+                               type(error).__name__)
 
     def _publish(self, event: Event) -> None:
         if event.kind == CLIENT_REVOKED:

@@ -4,7 +4,8 @@ A local client app shares ``run/`` with the service, so it may read a credential
 kept there: ``run/channel-local.credential`` (mode 0600) for the client named
 :data:`LOCAL_CLIENT`. The channel makes it when it starts (again if the file is
 missing, or the client was revoked) and local clients connect with it to
-``run/channel.sock``; polling the event log stays their fallback.
+``run/sockets/channel.sock`` (``LOGIN_SOCKET_DIR``); polling the event log stays
+their fallback.
 """
 
 from __future__ import annotations
@@ -45,10 +46,11 @@ def ensure_local_credential(store: Store, run_dir: Path) -> None:
     write_private(path, credential.encode())
 
 
-def local_channel(run_dir: Path) -> tuple[str, str] | None:
-    """``(address, credential)`` of the channel's unix socket, if it runs and this process
-    may read the local credential; else None (the client polls only)."""
-    socket = run_dir / SOCKET_NAME
+def local_channel(run_dir: Path, sockets_dir: Path | None = None) -> tuple[str, str] | None:
+    """``(address, credential)`` of the channel's unix socket (in ``sockets_dir``, default
+    ``run_dir/sockets``: ``LOGIN_SOCKET_DIR``), if it runs and this process may read the
+    local credential; else None (the client polls only)."""
+    socket = (sockets_dir or run_dir / "sockets") / SOCKET_NAME
     try:
         credential = credential_path(run_dir).read_text().strip()
     except OSError:

@@ -1,11 +1,15 @@
-"""The membership oracle behind the ``check`` RPC: one store query, and until when it holds."""
+"""The membership oracle behind the ``check`` RPC: one lookup, and until when it holds.
+
+The lookup goes through :meth:`AccessService.grants <flask_modular_login.service.access.
+AccessService.grants>`: from the shared cache (memcached) when it holds the answers,
+else one store query."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..cache.memberships import GrantSource
 from ..core.groups import GroupPath
-from ..store.access import AccessStore
 
 __all__ = ["StoreOracle"]
 
@@ -13,13 +17,14 @@ __all__ = ["StoreOracle"]
 class StoreOracle:
     """A :class:`~flask_modular_login.core.groups.MembershipOracle` for one check at ``now``.
 
-    Answers from :meth:`AccessStore.grants`; afterwards :attr:`until` is the
+    Answers from ``access.grants`` (the service's, or the store's
+    :meth:`~flask_modular_login.store.access.AccessStore.grants`); afterwards :attr:`until` is the
     earliest end of the memberships that granted an answer (None: no answer
     ends by itself). What changes sooner is announced in the event log, so a
     client may keep the decision until then, as ``client/memberships.py`` does.
     """
 
-    def __init__(self, access: AccessStore, now: float) -> None:
+    def __init__(self, access: GrantSource, now: float) -> None:
         self._access = access
         self._now = now
         self.until: float | None = None

@@ -95,7 +95,7 @@ class Dispatcher:
         return RenewResult(issued.token)
 
     def _check(self, call: Check) -> CheckResult:
-        oracle = StoreOracle(self._store.access, self._clock())
+        oracle = StoreOracle(self._services.access, self._clock())  # through the cache
         evaluation = evaluate(call.expr, call.user, oracle)
         return CheckResult(evaluation.allowed, evaluation.via, oracle.until)
 

@@ -7,7 +7,9 @@ the ``auth`` against ``store.clients`` (replayed, stale, unknown, wrong or
 revoked: refused with the protocol's close code), welcomes the client with the
 cursor of the :class:`~.hub.Hub`, and from then on answers its requests
 (:class:`~.rpc.Dispatcher`, in worker threads: the store blocks), pushes every
-new event and sends heartbeats.
+new event and sends heartbeats. On PostgreSQL it also listens for the
+notifications of events other hosts commit (:mod:`.pg_listen`), so their pushes
+leave at once rather than at the hub's next poll.
 
 Isolation: whatever one connection sends or breaks closes that connection
 only (malformed, binary, unknown, oversized messages and floods get the
@@ -42,7 +44,7 @@ from websockets.asyncio.server import ServerConnection as WebSocket
 from websockets.asyncio.server import serve as websocket_serve
 from websockets.exceptions import ConnectionClosed as SocketClosed
 
-from .. import keystore
+from .. import keystore, signals
 from ..config import Settings, load_settings
 from ..core.protocol.auth import NONCE_BYTES
 from ..core.protocol.connection import (
@@ -57,11 +59,14 @@ from ..core.protocol.errors import ConnectionClosed, Internal, Malformed, Revoke
 from ..core.protocol.messages import MAX_HEARTBEAT_SECONDS, MIN_HEARTBEAT_SECONDS, Request
 from ..core.protocol.wire import MAX_MESSAGE_BYTES
 from ..core.verifier import LeaseVerifier
+from ..ops import security_log
 from ..service import Services
+from ..sockets import ensure_socket_dir
 from ..store import Store, open_store
-from .hub import Hub
+from .hub import POLL_SECONDS, Hub
 from .local import SOCKET_NAME, ensure_local_credential
 from .peer import Peer
+from .pg_listen import listener_for
 from .rpc import INTERNAL, Dispatcher, RpcFailure
 
 __all__ = ["ChannelServer", "run_channel", "SOCKET_NAME", "SOCKET_MODE", "MAX_FRAME_BYTES"]
@@ -81,11 +86,13 @@ class ChannelServer:
     ``settings``: ``keys_dir`` (the key ring that verifies leases to renew) and
     ``channel_heartbeat_seconds``. ``clock``: seconds since the epoch. Build it
     anywhere, then run :meth:`serve` on an event loop; :meth:`stop` (from any
-    thread) makes :meth:`serve` close every connection (1001) and return.
+    thread) makes :meth:`serve` close every connection (1001) and return. ``poll_seconds``:
+    how often the hub reads the log when nothing woke it.
     """
 
     def __init__(self, store: Store, services: Services, settings: Settings,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 poll_seconds: float = POLL_SECONDS) -> None:
         self._store = store
         self._clock = clock
         self._keys = keystore.KeyCache(settings.keys_dir)
@@ -96,8 +103,10 @@ class ChannelServer:
             raise ValueError(f"LOGIN_CHANNEL_HEARTBEAT_SECONDS must be between "
                              f"{MIN_HEARTBEAT_SECONDS:g} and {MAX_HEARTBEAT_SECONDS:g}")
         self._protocol = ServerSettings(heartbeat=heartbeat)
-        self._hub = Hub(store.events)
+        self._hub = Hub(store.events, poll_seconds, changed=services.access.changed)
         services.notifier.subscribe(self._hub.wake)
+        self.notifications = listener_for(store, self._hub.wake)
+        """Listens for other hosts' events on PostgreSQL (None on SQLite)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._stop_asked = False
@@ -111,6 +120,11 @@ class ChannelServer:
         """The newest event the server has read from the log (what a welcome carries)."""
         return self._hub.cursor
 
+    @property
+    def clients(self) -> int:
+        """How many connections are welcomed (authenticated) now."""
+        return len(self._hub.peers())
+
     # ------------------------------------------------------------ lifecycle
 
     async def serve(self, host: str, port: int, unix_path: Path | None = None) -> None:
@@ -123,6 +137,8 @@ class ChannelServer:
         await self._hub.start()
         servers: list[Server] = []
         follower: asyncio.Task[None] | None = None
+        listener = (asyncio.create_task(self.notifications.run())
+                    if self.notifications is not None else None)
         try:
             servers.append(await websocket_serve(self._handle, host, port, **_OPTIONS))
             self.port = servers[0].sockets[0].getsockname()[1]
@@ -141,8 +157,9 @@ class ChannelServer:
             self.listening.clear()
             self._stop_asked = False  # serve() may run again
             logger.info("channel: stopping")
-            if follower is not None:
-                follower.cancel()
+            for task in (follower, listener):
+                if task is not None:
+                    task.cancel()
             for server in servers:
                 server.close(close_connections=True)
             for server in servers:
@@ -151,9 +168,10 @@ class ChannelServer:
             if unix_path is not None and len(servers) > 1:
                 with contextlib.suppress(OSError):
                     unix_path.unlink()
-            if follower is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await follower
+            for task in (follower, listener):
+                if task is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     def stop(self) -> None:
         """Make :meth:`serve` return (thread-safe; also before it started)."""
@@ -214,12 +232,16 @@ class ChannelServer:
         peer.send(peer.conn.send_welcome(self._hub.cursor))
         self._hub.add(peer)  # no await since the welcome: every later event is pushed
         logger.info("channel: client %r connected from %s", peer.client, peer.address)
+        signals.send(signals.channel_accepted, self, client=peer.client, address=peer.address)
 
     def _refuse(self, peer: Peer, close: Close) -> None:
         peer.close(close)
         if close.error is not None:
             who = f"client {peer.client!r} at {peer.address}" if peer.client else peer.address
             logger.warning("channel: closed %s (%d): %s", who, close.code, close.reason)
+            if peer not in self._hub.peers(peer.client):  # refused before its welcome
+                signals.send(signals.channel_refused, self, client=peer.client,
+                             address=peer.address, reason=close.error.code)
 
     async def _answer(self, peer: Peer, request: Request) -> None:
         conn, call = peer.conn, request.call
@@ -289,11 +311,14 @@ def _address(ws: WebSocket) -> str:
 
 
 def run_channel(settings: Settings | None = None) -> None:
-    """Serve the channel on ``channel_host:channel_port`` and ``<run>/channel.sock`` until
-    SIGTERM or SIGINT (the ``flask-modular-login channel`` command)."""
+    """Serve the channel on ``channel_host:channel_port`` and ``<sockets>/channel.sock``
+    (``LOGIN_SOCKET_DIR``) until SIGTERM or SIGINT (the ``flask-modular-login channel``
+    command); with ``LOGIN_METRICS``, publish its gauges (:mod:`..ops.metrics`)."""
     settings = settings or load_settings()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    security_log.connect()
+    ensure_socket_dir(settings)
     store = open_store(settings.database_url)
     try:
         ensure_local_credential(store, settings.run_dir)
@@ -308,5 +333,17 @@ async def _until_signalled(server: ChannelServer, settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, server.stop)
-    await server.serve(settings.channel_host, settings.channel_port,
-                       settings.run_dir / SOCKET_NAME)
+    reporter = None
+    if settings.metrics:  # LOGIN_METRICS: this process's gauges, scraped by the service
+        from ..ops import metrics
+
+        metrics.connect()
+        reporter = asyncio.create_task(metrics.report_channel(server))
+    try:
+        await server.serve(settings.channel_host, settings.channel_port,
+                           settings.sockets_dir / SOCKET_NAME)
+    finally:
+        if reporter is not None:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter

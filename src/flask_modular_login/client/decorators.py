@@ -46,7 +46,8 @@ from werkzeug.wrappers import Response
 
 from ..core.groups import ExpressionSpec
 from ..negotiation import json_error, wants_json
-from . import declared
+from ..ops.proxies import trust_request
+from . import declared, forbidden
 from .access import LocalAccess
 from .admission import admit
 from .local import Authentication, LocalLoginInterface, RunDirNotFound
@@ -115,12 +116,16 @@ class LoginBuilder:
             return json_error(401, "login_required", "log in first", login=login)
         return flask.redirect(login)
 
-    def deny(self) -> Response:
+    def deny(self, user: dict[str, Any] | None = None, group: str | None = None) -> Response:
         """The answer to a logged-in request that fails the route's group expression:
-        403 (the app's 403 handler renders the page), 401 JSON for API requests."""
+        401 JSON for API requests; else 403, rendered by the app's own 403 handler if it
+        has one, or the page of :mod:`.forbidden` ("Signed in as bob — you are not in
+        ``group``", switch account, enter an invite code)."""
         if wants_json():
             return json_error(401, "access_denied", "you do not have access to this page")
-        flask.abort(403)
+        if user is None or forbidden.has_own_handler():
+            flask.abort(403)
+        return forbidden.forbidden_page(user, group, self.login_url())
 
 
 class LoginDecorator:
@@ -204,7 +209,8 @@ class LoginDecorator:
         user = admit(self.builder.interface, group, route_args, auth.user,
                      where=flask.request.endpoint or flask.request.path, kw=kw)
         if user is None and self.required:
-            return self.builder.deny()
+            return self.builder.deny(auth.user, forbidden.refused_group(group, route_args,
+                                                                        auth.user))
         flask.g.user = user
         return user
 
@@ -242,14 +248,19 @@ def authenticate(interface: LocalLoginInterface) -> Authentication:
     A renewed lease is set on the response, a bad cookie is deleted, and the
     response, which depends on the cookie, is marked private (:func:`private`).
     This is the hot path of every protected request: it touches ``flask.g`` once
-    and reads the cookie straight from the header.
+    and reads the cookie straight from the header. With ``LOGIN_TRUSTED_PROXIES``,
+    the app's ``request.remote_addr`` and scheme come from the proxies' headers
+    (:func:`..ops.proxies.trust_request`, from this request on).
     """
     g = flask.g._get_current_object()  # one proxy look-up instead of three
     cached = g.__dict__.get(_G_KEY)
     if cached is not None:
         return cached
     flask.after_this_request(private)
-    auth = interface.authenticate(request_cookie(interface.settings.cookie_name))
+    settings = interface.settings
+    if settings.trusted_proxies:  # LOGIN_TRUSTED_PROXIES: X-Forwarded-For/Proto
+        trust_request(flask.current_app, flask.request, settings.trusted_proxies)
+    auth = interface.authenticate(request_cookie(settings.cookie_name))
     g.__dict__[_G_KEY] = auth
     g.user = auth.user
     if auth.renewed is not None or auth.clear_cookie:

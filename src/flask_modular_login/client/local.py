@@ -101,7 +101,7 @@ class LocalLoginInterface(FrameworkHooks, LoginCheck):
         fallback. None when there is no channel to hear."""
         from ..channel.local import local_channel
 
-        found = local_channel(self.settings.run_dir)
+        found = local_channel(self.settings.run_dir, self.settings.sockets_dir)
         if found is None:
             return None
         from ..channel.client import ChannelClient  # websockets only when there is a channel

@@ -9,7 +9,10 @@ from typing import Any
 import flask
 from werkzeug.wrappers import Response
 
-from . import errors, headers
+from ..config import Settings
+from ..ops import security_log
+from ..ops.proxies import trust_proxies
+from . import errors, headers, health, metrics
 from .blueprint import LoginBlueprint
 
 MAX_BODY_BYTES = 64 * 1024
@@ -39,9 +42,20 @@ def create_app(config: Mapping[str, Any] | None = None,
     app.config["SESSION_COOKIE_SECURE"] = state.settings.cookie_secure
     errors.register(app)
     headers.cover_whole_app(app)  # every answer of this app is the login service's
+    _operations(app, state.settings)
 
     @app.get("/")
     def index() -> Response:
         return flask.redirect(flask.url_for("login.sessions_page"))
 
     return app
+
+
+def _operations(app: flask.Flask, settings: Settings) -> None:
+    """Health checks, security log, metrics (``LOGIN_METRICS``) and the trusted proxies
+    (``LOGIN_TRUSTED_PROXIES``): docs/deployment.md."""
+    health.register(app, settings.url_prefix)
+    security_log.connect()
+    if settings.metrics:
+        metrics.register(app, settings.url_prefix + settings.metrics)
+    trust_proxies(app, settings.trusted_proxies)

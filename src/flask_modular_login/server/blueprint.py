@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,13 +9,14 @@ from typing import Any
 
 import flask
 
+from ..cache import shared_cache
 from ..config import PREFIX, load_settings
 from ..core.verifier import LeaseVerifier
-from ..keystore import KeyCache, ensure_private_dir, write_private
+from ..keystore import KeyCache, ensure_private_dir, run_secret
 from ..keystore import load as load_keys
 from ..service import Services
 from ..store import open_store
-from . import api_version, csrf, errors, headers, logs, request_body, urls
+from . import api_version, csrf, errors, headers, logs, pages, request_body, urls
 from .platforms.registry import load_providers
 from .state import EXTENSION, LoginState
 
@@ -51,14 +51,15 @@ class LoginBlueprint:
     def init_app(self, app: flask.Flask) -> LoginState:
         config = {**app.config, **self._config_keys} if self._config_keys else app.config
         settings = load_settings(config, **self._overrides)
-        platforms = load_providers(settings)  # a malformed credentials.json stops here
+        cache = shared_cache(settings.memcached, settings.run_dir)  # a bad setting stops here
+        platforms = load_providers(settings, cache)  # ... and a malformed credentials.json
         ensure_private_dir(settings.run_dir)
         if not app.config.get("SECRET_KEY"):  # the service's session: CSRF token, OAuth state
             app.config["SECRET_KEY"] = flask_secret(settings.run_dir)
         store = open_store(settings.database_url, migrate=True)
         load_keys(settings.keys_dir, create=True)
         keys = KeyCache(settings.keys_dir)
-        services = Services.build(store, keys.get, settings, self._clock)
+        services = Services.build(store, keys.get, settings, self._clock, cache)
         state = LoginState(settings, services, LeaseVerifier(lambda: keys.reload().ring))
         blueprint = _make_blueprint()
         state.platforms.update(platforms)
@@ -76,11 +77,8 @@ class LoginBlueprint:
 
 
 def flask_secret(run_dir: Path) -> bytes:
-    """The Flask secret kept in ``run_dir/flask_secret`` (mode 0600), made on first use: the
-    same one after a restart, and for every process sharing ``run/``."""
-    path = ensure_private_dir(run_dir) / "flask_secret"
-    write_private(path, os.urandom(32))
-    return path.read_bytes()
+    """The Flask secret kept in ``run_dir/flask_secret`` (:func:`..keystore.run_secret`)."""
+    return run_secret(run_dir)
 
 
 def _format_time(epoch: int) -> str:
@@ -89,9 +87,11 @@ def _format_time(epoch: int) -> str:
 
 def _make_blueprint() -> flask.Blueprint:
     """The blueprint with its checks and error answers, before any URL rule (:mod:`.urls`)."""
-    blueprint = flask.Blueprint("login", __name__, template_folder="templates")
+    blueprint = flask.Blueprint("login", __name__, template_folder="templates",
+                                static_folder="static")  # css, scripts, favicon (.pages)
     blueprint.before_request(api_version.check)  # another API version: 400 before anything
     blueprint.before_request(request_body.check)  # a bad body: 400 before any view
     blueprint.before_request(csrf.protect)
     errors.register(blueprint)
+    pages.register(blueprint)  # the pages' layout, times and CSP
     return blueprint

@@ -13,12 +13,14 @@ identities owns (held with :meth:`Grant.owner`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .. import signals
+from ..cache import Cache, NullCache
+from ..cache.memberships import CachedGrants
 from ..core import invitations as rules
 from ..core.errors import LoginError
-from ..core.groups import GroupPath
+from ..core.groups import GroupPath, Held
 from ..core.invitations import Grant, InviteRequest, InviteTerms, Membership
 from ..store.access import AccessStore, Invite, IssuedInvite, code_id
 from ..store.audit import AuditEntry
@@ -111,10 +113,22 @@ class AccessService:
     """The access use cases for one user at a time (``user_id`` is who asks)."""
 
     def __init__(self, access: AccessStore, notifier: Notifier,
-                 clock: Callable[[], int]) -> None:
+                 clock: Callable[[], int], cache: Cache | None = None) -> None:
         self.store = access
         self._notifier = notifier
         self._now = clock
+        self._grants = CachedGrants(access, cache or NullCache())
+
+    def grants(self, user_id: str, paths: Sequence[GroupPath],
+               now: float) -> dict[GroupPath, Held | None]:
+        """The store's :meth:`~..store.access.AccessStore.grants`, through the shared cache
+        (answers cached per user, forgotten by every change below once it committed)."""
+        return self._grants.grants(user_id, paths, now)
+
+    def changed(self, user_id: str) -> None:
+        """Forget the cached answers about ``user_id``: call after a change of their
+        memberships committed that did not go through this service."""
+        self._grants.forget(user_id)
 
     def create_invite(self, user_id: str, group: GroupPath,
                       request: Callable[[int, Grant], InviteRequest], ip: str | None = None
@@ -150,6 +164,7 @@ class AccessService:
         (an operator: ``actor_id`` None, or a client app's grant); checks no rights."""
         audit = AuditEntry("member_added", user_id, actor_id, {"group": str(group)}, ip)
         self.store.add_member(group, user_id, self._now(), grant, audit=audit)
+        self.changed(user_id)
         signals.send(signals.member_added, self, user_id=user_id, actor_id=actor_id,
                      group=str(group), ip=ip)
         self._notifier.notify()
@@ -164,6 +179,7 @@ class AccessService:
         audit = AuditEntry("member_removed", user_id, actor_id, {"group": str(group)}, ip)
         if not self.store.remove_member(group, user_id, self._now(), audit=audit):
             return False
+        self.changed(user_id)
         signals.send(signals.member_removed, self, user_id=user_id, actor_id=actor_id,
                      group=str(group), ip=ip)
         self._notifier.notify()
@@ -179,6 +195,7 @@ class AccessService:
             raise NotYours("no such membership that you may remove")
         audit = AuditEntry("member_removed", target_id, user_id, {"group": str(group)}, ip)
         if self.store.remove_member(group, target_id, now, audit=audit):
+            self.changed(target_id)
             signals.send(signals.member_removed, self, user_id=target_id, actor_id=user_id,
                          group=str(group), ip=ip)
             self._notifier.notify()
@@ -207,5 +224,6 @@ class AccessService:
         return True
 
     def _joined(self, joined: Membership) -> Membership:
+        self.changed(joined.user_id)
         self._notifier.notify()
         return joined

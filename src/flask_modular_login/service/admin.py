@@ -47,6 +47,7 @@ class AdminService:
                 if user_id is not None:
                     announce_identity_change(conn, user_id, owner[0], owner[1], now)
             if user_id is not None:
+                self._access.changed(user_id)
                 self._notifier.notify()
         return owns
 

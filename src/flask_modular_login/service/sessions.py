@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from .. import signals
 from ..authority import LeaseAuthority
+from ..cache import Cache, NullCache
+from ..cache.memberships import CachedGrants
+from ..cache.sessions import SessionTombstones
 from ..core.errors import LoginError, SessionEnded
 from ..core.leases import Issued, Lease
 from ..store import Store
@@ -28,11 +31,15 @@ a minute, so an older event can no longer invalidate anything."""
 
 
 class SessionService:
-    def __init__(self, store: Store, authority: LeaseAuthority, notifier: Notifier) -> None:
+    def __init__(self, store: Store, authority: LeaseAuthority, notifier: Notifier,
+                 cache: Cache | None = None) -> None:
         self.store = store
         self.authority = authority
         self._notifier = notifier
         self._purged_at = 0
+        cache = cache or NullCache()
+        self._tombstones = SessionTombstones(cache)
+        self._grants = CachedGrants(store.access, cache)  # to forget a user's answers
 
     def now(self) -> int:
         return self.authority.now()
@@ -64,12 +71,22 @@ class SessionService:
     def renew(self, expired: Lease, ip: str | None = None) -> Issued:
         """A new lease for ``expired``'s session; raises ``SessionEnded`` if it is over
         (signalled: :data:`~..signals.renewal_refused`; nothing changed, nothing audited)."""
+        buried = self._tombstones.ended(expired.session_id)  # ended sessions stay ended
         try:
-            return self.authority.renew(expired)
+            if buried is not None:
+                raise SessionEnded("session ended")
+            issued = self.authority.renew(expired)
         except SessionEnded:
+            handle = buried.handle if buried else None
+            if handle is None:
+                handle = self.store.sessions.handle(expired.session_id)
+                self._tombstones.bury(expired.session_id, expired.session_expires_at,
+                                      self.now(), handle)
             signals.send(signals.renewal_refused, self, user_id=expired.user_id,
-                         handle=self.store.sessions.handle(expired.session_id), ip=ip)
+                         handle=handle, ip=ip)
             raise
+        signals.send(signals.lease_renewed, self, user_id=expired.user_id, ip=ip)
+        return issued
 
     def end(self, session_id: str, reason: str, ip: str | None = None) -> bool:
         """End one session (logout, or the browser's previous session at login)."""
@@ -77,7 +94,10 @@ class SessionService:
         if facts is None:
             return False
         user_id = facts.user_id
-        return bool(self._ended(user_id, user_id, reason, ip, session_id=session_id))
+        ended = self._ended(user_id, user_id, reason, ip, session_id=session_id)
+        if ended:  # after the commit
+            self._tombstones.bury(session_id, facts.expires_at, self.now())
+        return bool(ended)
 
     def end_by_handle(self, user_id: str, handle: str, ip: str | None = None) -> bool:
         """End the session ``handle`` if, and only if, it is one of ``user_id``'s."""
@@ -102,6 +122,7 @@ class SessionService:
             raise UnknownUser(f"no user {user_id}")
         ended = self._ended(user_id, actor_id, "user_removed", None, notify=False)
         self.store.accounts.delete(user_id)
+        self._grants.forget(user_id)
         return self._told(ended)
 
     def link_identity(self, user_id: str, provider: str, subject: str,
@@ -110,6 +131,7 @@ class SessionService:
         store's ``IdentityTaken`` or ``AccountError``. Audited and signalled when linked."""
         audit = AuditEntry("identity_linked", user_id, user_id, {"provider": provider}, ip)
         added = self.store.accounts.link(user_id, provider, subject, self.now(), audit=audit)
+        self._grants.forget(user_id)  # an identity may own groups
         if added:
             signals.send(signals.identity_linked, self, user_id=user_id, provider=provider,
                          ip=ip)
@@ -122,6 +144,7 @@ class SessionService:
         through it (:meth:`end_through_provider`)."""
         audit = AuditEntry("identity_unlinked", user_id, user_id, {"provider": provider}, ip)
         self.store.accounts.unlink(user_id, provider, subject, self.now(), audit=audit)
+        self._grants.forget(user_id)
         signals.send(signals.identity_unlinked, self, user_id=user_id, provider=provider, ip=ip)
 
     def _ended(self, user_id: str, actor_id: str | None, reason: str, ip: str | None,

@@ -1,9 +1,31 @@
-"""The engine, its SQLite settings, and running migrations.
+"""The engine, its SQLite and PostgreSQL settings, and running migrations.
+
+One writer at a time, on either database: every invariant the store keeps (an
+invite never redeemed past its uses, a person redeeming once, a login and its
+first lease written together, event ids committed in the order they were
+given) rests on write transactions never interleaving.
 
 SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout;
 write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of
 failing half-way when both try to upgrade a read lock. Reads are single
 statements in autocommit mode.
+
+PostgreSQL (``postgresql+psycopg://user@host/db``, several hosts on one
+database) runs at READ COMMITTED, which alone would let two redemptions both
+read "one use left". So every write transaction first takes one
+transaction-scoped advisory lock, the same for every writer on every host
+(``pg_advisory_xact_lock``): writers queue exactly as on SQLite, the lock is
+released by the commit or rollback (never left behind by a crashed process),
+and reads take no lock at all. Serializing writers also keeps the event log's
+cursor safe: ids are given under the lock and committed in that order, so a
+reader that sees event n has seen every event before it. A writer waits at most
+:data:`LOCK_TIMEOUT_MS` for the lock (SQLite's busy timeout), then fails with
+``OperationalError``; the service answers 503. (SERIALIZABLE isolation would
+let unrelated writes run in parallel, but fails conflicting ones at commit and
+needs every caller to retry the whole use case; logins and invites are not
+frequent enough for that to pay.) Connections are checked before use
+(``pool_pre_ping``), so a restarted PostgreSQL costs failed requests while it
+is down and nothing after.
 """
 
 from __future__ import annotations
@@ -16,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 
 from .access import AccessStore
 from .accounts import AccountStore
@@ -30,6 +52,12 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _IMMEDIATE = "login_write"
+WRITE_LOCK = 0x6C6F67696E5F7772  # "login_wr": the advisory lock key of every writer
+"""The PostgreSQL advisory lock every write transaction takes first (a 64-bit key)."""
+LOCK_TIMEOUT_MS = 10_000
+"""How long a PostgreSQL writer waits for the write lock (like SQLite's busy timeout)."""
+CONNECT_TIMEOUT_SECONDS = 10
+"""How long opening a PostgreSQL connection may take before the request fails (503)."""
 
 
 class Store:
@@ -47,7 +75,9 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction; committed on success, rolled back on any error."""
+        """One write transaction; committed on success, rolled back on any error. It
+        holds the write lock from its start (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: the
+        advisory lock :data:`WRITE_LOCK`), so no other writer on any host interleaves."""
         with self.engine.connect() as conn:
             conn.execution_options(**{_IMMEDIATE: True})
             with conn.begin():
@@ -91,7 +121,8 @@ def alembic_config() -> Config:
 def open_store(url: str, migrate: bool = False, create: bool = True) -> Store:
     """A :class:`Store` on ``url``; with ``migrate``, the schema is brought up to date.
 
-    The service creates a missing SQLite file (mode 0600). Client apps pass
+    ``url``: ``sqlite:///<path>`` or ``postgresql+psycopg://user@host/db`` (the
+    ``postgres`` extra). The service creates a missing SQLite file (mode 0600). Client apps pass
     ``create=False``: the file must exist (``FileNotFoundError`` otherwise) and is
     opened read-write, so that no connection ever creates it, even if it is removed.
     """
@@ -102,9 +133,13 @@ def open_store(url: str, migrate: bool = False, create: bool = True) -> Store:
             _create_private_file(path)
         else:
             target = _existing_sqlite(path)
-    engine = create_engine(target, future=True)
+    parsed = make_url(url)
+    options = _postgresql_options(parsed) if parsed.get_backend_name() == "postgresql" else {}
+    engine = create_engine(target, **options)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
     store = Store(engine)
     if migrate:
         store.migrate()
@@ -144,3 +179,30 @@ def _configure_sqlite(engine: Engine) -> None:
         # statement each, which is all they need and saves a round trip.
         if conn.get_execution_options().get(_IMMEDIATE):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_POSTGRESQL_POOL: dict[str, Any] = {
+    "pool_pre_ping": True,  # a connection PostgreSQL closed (restart) is replaced, not used
+    "pool_size": 5,
+    "max_overflow": 10,
+    "pool_timeout": 10,  # waiting for a pooled connection: then 503, not a hung request
+    "pool_recycle": 1800,
+}
+_POSTGRESQL_CONNECT: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                                       "application_name": "flask-modular-login"}
+
+
+def _postgresql_options(url: URL) -> dict[str, Any]:
+    """The engine's pool settings and connection defaults (the URL's own query wins)."""
+    defaults = {k: v for k, v in _POSTGRESQL_CONNECT.items() if k not in url.query}
+    return {**_POSTGRESQL_POOL, "connect_args": defaults}
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writes queue on one advisory lock, released by commit or rollback; reads
+        # take none (see the module docstring).
+        if conn.get_execution_options().get(_IMMEDIATE):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")

@@ -1,9 +1,11 @@
 """The event log: revocations and membership changes in one table, its id the cursor.
 
 Writers append inside their own write transaction (:func:`append`), so an event
-exists exactly when the change it announces does. Readers follow the log after
-a cursor (:meth:`EventLog.after`); a client starting up also needs every
-revocation whose leases may still be live (:meth:`EventLog.live_revocations`).
+exists exactly when the change it announces does (on PostgreSQL, the same
+transaction sends the ``NOTIFY`` that wakes other hosts: :mod:`.notify`).
+Readers follow the log after a cursor (:meth:`EventLog.after`); a client starting
+up also needs every revocation whose leases may still be live
+(:meth:`EventLog.live_revocations`).
 :meth:`EventLog.purge` drops what no client can need any more.
 """
 
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 
 from ..core.events import REVOKED, Event
+from .notify import announce
 from .tables import events
 
 if TYPE_CHECKING:
@@ -23,13 +26,16 @@ BATCH = 10_000
 
 
 def append(conn: Connection, kind: str, now: int, **fields: Any) -> None:
-    """Append one event in the caller's write transaction (``fields``: the columns)."""
+    """Append one event in the caller's write transaction (``fields``: the columns); on
+    PostgreSQL, listeners on other hosts are woken when it commits (:mod:`.notify`)."""
     conn.execute(insert(events).values(kind=kind, created_at=now, **fields))
+    announce(conn)
 
 
 def append_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert(events), rows)
+        announce(conn)
 
 
 class EventLog:

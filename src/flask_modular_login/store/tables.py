@@ -24,6 +24,10 @@ metadata = MetaData(
     }
 )
 
+ID = BigInteger().with_variant(Integer(), "sqlite")
+"""Growing ids: 64-bit (PostgreSQL's bigserial); on SQLite an ``INTEGER PRIMARY KEY``
+(its rowid, 64-bit too)."""
+
 users = Table(
     "users",
     metadata,
@@ -65,7 +69,7 @@ events = Table(
     "events",
     metadata,
     # The cursor: ids only grow, so "everything after n" is one indexed range.
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, primary_key=True, autoincrement=True),
     Column("kind", String(16), nullable=False),
     Column("session_id", String(64)),
     # For "revoked": when the last lease of the session runs out (kept until then).
@@ -161,7 +165,7 @@ channel_clients = Table(
 audit = Table(
     "audit",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, primary_key=True, autoincrement=True),
     Column("created_at", BigInteger, nullable=False),
     # Whose event it is (the sessions page shows a user theirs); no foreign key: the
     # trail outlives the user.

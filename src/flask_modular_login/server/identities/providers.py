@@ -28,6 +28,7 @@ import flask
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
+from ... import signals
 from ..answers import json_wanted, login_first, status_for
 from ..auth import user_id
 from ..errors import message_page
@@ -151,6 +152,8 @@ def refuse(provider: str, error: ProviderError) -> Response:
     """A page saying why the login failed: 403 when refused at the provider, else 400."""
     status = status_for(error)
     log.info("login with %s refused [%s]: %s", provider, error.code, error)
+    signals.send(signals.login_refused, current_state().sessions, provider=provider,
+                 reason=error.code, ip=flask.request.remote_addr)
     return message_page(status, f"Login with {provider} failed: {error}.")
 
 

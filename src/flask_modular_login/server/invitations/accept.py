@@ -1,15 +1,24 @@
 """Accepting an invite: by its link (``/access/accept/<code>``, what the QR code carries) or
 by its short code (``/access/view/code``, rate limited per user and per IP).
 
-GET shows what the invite would grant, or refuses now with the error redeeming
-would raise (a revoked invite answers 410). POST joins atomically
-(:meth:`AccessStore.redeem`), then goes to the invite's redirect, checked again
-against the allowlist, or to the user's groups page. An invite that asks for
-confirmation needs ``confirmed`` in the POST (the page's Join button sends it);
-otherwise the page submits itself, so following a link is enough to join.
+GET shows who invites you, to what, with which limits, and offers "Join" and
+"Not now"; or it refuses now with the error redeeming would raise (a revoked
+invite answers 410). Nothing joins without the person pressing Join: the page
+never submits itself. POST joins atomically (:meth:`AccessStore.redeem`), then
+goes to the invite's redirect, checked again against the allowlist, or to the
+user's groups page, which says "You joined <group>" (read from the URL and shown
+only if the user really holds that group, so no message is left behind for a
+later page). An invite that asks for confirmation needs ``confirmed`` in the
+POST (the page's Join button always sends it). A short code is shown the same
+way first; the page's Join then posts it again with ``join``.
 
-The short-code limiters live in ``app.extensions`` and count per process
-(:mod:`.ratelimit`): every attempt counts, found or not. The client's IP
+Short codes are read leniently (case, spaces and dashes do not matter); a code
+with a character no short code uses (0, 1, I, L, O, ...) is refused saying which
+one, and on the page the error stands next to the field with the typed value kept.
+
+The short-code limiters live in ``app.extensions`` and count in memcached, shared by
+every process and host, when ``LOGIN_MEMCACHED`` is set, else (and while it is
+down) per process (:mod:`.ratelimit`): every attempt counts, found or not. The client's IP
 (IPv6: its /64) is checked first, and a user is counted only while their IP has
 attempts left, so accounts made in bulk cannot fill the per-user table; an
 attempt the user's own limit refuses does not spend the IP's, so one user alone
@@ -25,20 +34,19 @@ from werkzeug.wrappers import Response
 
 from ...core.invitations import Membership
 from ...store.access import SHORT_ALPHABET, SHORT_LENGTH, Invite, InviteNotFound
-from ..answers import Refusal, done, json_wanted, refusing
+from ..answers import Refusal, json_wanted, refusing
 from ..auth import user_id
 from ..csrf import csrf_token
 from ..sessions import login_flow
 from ..state import current_state
 from .form import Body, flag, read_body
-from .ratelimit import RateLimiter, client_key, retry_header
-from .shapes import grant_dict
+from .ratelimit import Limiter, SharedRateLimiter, client_key, retry_header
+from .shapes import grant_dict, terms_dict
 
 CODE = re.compile(r"[A-Za-z0-9_-]{16,64}", re.ASCII)
-SHORT_CODE = re.compile(f"[{SHORT_ALPHABET}]{{{SHORT_LENGTH}}}", re.ASCII)
 ACCEPT_FIELDS = frozenset({"confirmed"})
 CODE_FIELDS = frozenset({"code", "join", "confirmed"})
-USER_LIMIT = (10, 600)  # short-code attempts per user per 10 minutes (per process)
+USER_LIMIT = (10, 600)  # short-code attempts per user per 10 minutes (see ratelimit)
 IP_LIMIT = (30, 600)  # ... per client IP
 LIMITERS = "flask_modular_login.short_code_limiters"
 
@@ -68,11 +76,19 @@ def code_page() -> str:
 
 @refusing
 def enter_code() -> Response | str:
-    """POST ``code``: show the invite; with ``join``, join it. Each POST counts."""
+    """POST ``code``: show the invite; with ``join``, join it. Each POST counts.
+
+    On the page a mistyped or unknown code shows the form again, the error next to
+    the field and the typed text kept."""
     body = read_body(CODE_FIELDS)
-    short = _short_code(body)
-    _spend_attempt()
-    invite = _invite_by_short_code(short)
+    try:
+        short = _short_code(body)
+        _spend_attempt()
+        invite = _invite_by_short_code(short)
+    except (Refusal, InviteNotFound) as error:
+        if json_wanted() or getattr(error, "status", 400) == 429:
+            raise
+        return _code_form_again(body, error)
     if not _given(body, "join"):
         return _preview(invite, flask.url_for("login.enter_code"), {"code": short, "join": "yes"})
     _check_confirmed(invite, body)
@@ -86,11 +102,28 @@ def enter_code() -> Response | str:
 
 def _short_code(body: Body) -> str:
     raw = body.required("code")
-    short = raw.replace("-", "").replace(" ", "").upper() if isinstance(raw, str) else ""
-    if not SHORT_CODE.fullmatch(short):
-        raise Refusal(400, "bad_request", f"code: must be {SHORT_LENGTH} letters and digits",
-                      field="code")
+    short = normal_short_code(raw) if isinstance(raw, str) else ""
+    problem = short_code_problem(short)
+    if problem:
+        raise Refusal(400, "bad_request", f"code: {problem}", field="code")
     return short
+
+
+def normal_short_code(typed: str) -> str:
+    """``typed`` without spaces and dashes, in capitals (the way codes are stored)."""
+    return "".join(typed.split()).replace("-", "").upper()
+
+
+def short_code_problem(short: str) -> str | None:
+    """What is wrong with a normalised short code, in words; None if it may be one."""
+    wrong = [ch for ch in dict.fromkeys(short) if ch not in SHORT_ALPHABET]
+    if wrong:
+        shown = " or ".join(repr(ch) for ch in wrong[:3])
+        return (f"invite codes never contain {shown}: they leave out 0, 1, I, L and O, "
+                "which look alike; check that character")
+    if len(short) != SHORT_LENGTH:
+        return f"an invite code has {SHORT_LENGTH} characters, this one has {len(short)}"
+    return None
 
 
 def _given(body: Body, name: str) -> bool:
@@ -127,12 +160,14 @@ def _invite_by_short_code(short: str) -> Invite:
     return invite
 
 
-def _limiters() -> tuple[RateLimiter, RateLimiter]:
+def _limiters() -> tuple[Limiter, Limiter]:
     extensions = flask.current_app.extensions
     if LIMITERS not in extensions:
         clock = current_state().authority.clock
-        extensions.setdefault(LIMITERS, (RateLimiter(*USER_LIMIT, clock=clock),
-                                          RateLimiter(*IP_LIMIT, clock=clock)))
+        cache = current_state().services.cache
+        extensions.setdefault(LIMITERS, (
+            SharedRateLimiter(cache, "code:user", *USER_LIMIT, clock=clock),
+            SharedRateLimiter(cache, "code:ip", *IP_LIMIT, clock=clock)))
     return extensions[LIMITERS]
 
 
@@ -157,6 +192,17 @@ def _spend_attempt() -> None:
 # -- answer --------------------------------------------------------------------------------
 
 
+def _code_form_again(body: Body, error: Exception) -> Response:
+    """The code page again: the error next to the field, what was typed kept."""
+    typed = body.get("code")
+    message = str(error).removeprefix("code: ")
+    status = error.status if isinstance(error, Refusal) else 404
+    page = flask.render_template("login/access_code.html", csrf_token=csrf_token(),
+                                 typed=typed if isinstance(typed, str) else "",
+                                 error=message[:1].upper() + message[1:] + ".")
+    return flask.make_response(page, status)
+
+
 def _preview(invite: Invite, action: str, hidden: dict[str, str]) -> Response | str:
     state = current_state()
     grant = state.access.preview(invite, user_id())
@@ -167,11 +213,16 @@ def _preview(invite: Invite, action: str, hidden: dict[str, str]) -> Response | 
             "fields": hidden, "csrf_token": csrf_token()}
     if json_wanted():
         return flask.jsonify(data)
-    return flask.render_template("login/access_accept.html", **data)  # unframeable: ..headers
+    return flask.render_template("login/access_accept.html", **data,
+                                 terms=terms_dict(invite.terms))  # unframeable: ..headers
 
 
 def _joined(invite: Invite, joined: Membership) -> Response:
-    destination = (login_flow.checked_next(invite.terms.redirect)
-                   or flask.url_for("login.groups_page"))
-    return done(f"You joined {joined.group}.", destination, joined=str(joined.group),
-                grant=grant_dict(joined.grant), redirect=destination)
+    """JSON ``{"message", "joined", "grant", "redirect"}``; a page goes to the invite's
+    redirect, or to the groups page saying "You joined" (no flash is left behind)."""
+    target = login_flow.checked_next(invite.terms.redirect)
+    destination = target or flask.url_for("login.groups_page")
+    if json_wanted():
+        return flask.jsonify(message=f"You joined {joined.group}.", joined=str(joined.group),
+                             grant=grant_dict(joined.grant), redirect=destination)
+    return flask.redirect(target or flask.url_for("login.groups_page", joined=str(joined.group)))

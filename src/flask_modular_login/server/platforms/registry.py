@@ -24,6 +24,7 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any, Protocol
 
+from ...cache import Cache
 from ...config import Settings
 from ...core.errors import LoginError
 from . import facebook, github, google, oauth2, oidc
@@ -105,8 +106,9 @@ class OIDCProvider:
         )
 
 
-def load_providers(settings: Settings) -> dict[str, Provider]:
+def load_providers(settings: Settings, cache: Cache | None = None) -> dict[str, Provider]:
     """Every configured provider by name: modules first, then OIDC issuers in file order.
+    OIDC discovery documents and key sets are shared through ``cache`` (memcached), if any.
 
     Raises :class:`~.credentials.CredentialsError` or :class:`ProviderModuleError`.
     """
@@ -116,7 +118,7 @@ def load_providers(settings: Settings) -> dict[str, Provider]:
         name: ModuleProvider(oauth2.OAuth2Provider.from_module(modules[name], entry))
         for name, entry in creds.oauth().items()
     }
-    issuers = oidc.IssuerCache()
+    issuers = oidc.IssuerCache(shared=cache)
     for entry in creds.oidc.values():
         provider = OIDCProvider(entry, issuers)
         providers[provider.name] = provider

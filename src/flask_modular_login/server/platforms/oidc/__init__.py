@@ -47,6 +47,8 @@ method) or ``client_secret_jwt``; only ``client_secret_basic`` and
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -54,6 +56,7 @@ from typing import Any
 
 import requests
 
+from ....cache import Cache, NullCache, cache_key
 from ..authorization_code import MAX_BODY as MAX_BODY
 from ..authorization_code import TIMEOUT as TIMEOUT
 from ..credentials import OIDCCredentials
@@ -135,6 +138,9 @@ __all__ = [
     "wants_userinfo",
 ]
 
+SHARED_VERSION = 1
+"""Part of the shared cache's keys: bumped when what is shared changes shape."""
+
 KeySource = Callable[[bool], Mapping[str, Any]]
 """``keys(refresh)``: the issuer's JWKS, fetched anew when ``refresh`` is true."""
 
@@ -208,20 +214,30 @@ def checked_claims(
 class IssuerCache:
     """Discovery metadata and key sets per issuer, shared by all logins (thread-safe).
 
-    Each is kept for ``ttl`` seconds (by ``clock``); :meth:`jwks` with
-    ``refresh=True`` fetches the key set again at once (an ID token named a key
-    the cached set lacks). A failed fetch is not cached.
+    Metadata is kept for ``ttl`` seconds, key sets for ``jwks_ttl`` (by ``clock``);
+    :meth:`jwks` with ``refresh=True`` fetches the key set again at once (an ID
+    token named a key the cached set lacks). A failed fetch is not cached.
+
+    With a ``shared`` cache (memcached), a fetched document is also kept there for
+    as long, so the other processes and hosts of the service fetch it from the
+    issuer no more than once per TTL between them (a process may then keep its copy
+    for one more TTL: at most twice the TTL in all). Only the document is shared
+    (JSON); a value that does not fit is fetched again.
     """
 
     def __init__(
         self,
         *,
         ttl: float = 3600.0,
+        jwks_ttl: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
         http: requests.Session | None = None,
         timeout: float = TIMEOUT,
+        shared: Cache | None = None,
     ) -> None:
         self.ttl, self.clock, self.http, self.timeout = ttl, clock, http, timeout
+        self.jwks_ttl = jwks_ttl
+        self.shared: Cache = shared or NullCache()
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, str], tuple[float, Any]] = {}
 
@@ -231,6 +247,8 @@ class IssuerCache:
             ("metadata", issuer),
             False,
             lambda: fetch_metadata(issuer, http=self.http, timeout=self.timeout),
+            self.ttl,
+            _metadata,
         )
 
     def jwks(self, metadata: ProviderMetadata, refresh: bool = False) -> Mapping[str, Any]:
@@ -239,15 +257,41 @@ class IssuerCache:
             ("jwks", metadata.issuer),
             refresh,
             lambda: fetch_jwks(metadata, http=self.http, timeout=self.timeout),
+            self.jwks_ttl,
+            dict,
         )
 
-    def _get(self, key: tuple[str, str], refresh: bool, fetch: Callable[[], Any]) -> Any:
+    def _get(self, key: tuple[str, str], refresh: bool, fetch: Callable[[], Any],
+             ttl: float, load: Callable[[Any], Any]) -> Any:
         now = self.clock()
         with self._lock:
             cached = self._entries.get(key)
         if cached is not None and not refresh and now < cached[0]:
             return cached[1]
-        value = fetch()
+        shared_key = cache_key("oidc", SHARED_VERSION, *key)
+        value = None if refresh else _loaded(self.shared.get(shared_key), load)
+        if value is None:
+            value = fetch()
+            document = dataclasses.asdict(value) if isinstance(value, ProviderMetadata) \
+                else value
+            self.shared.set(shared_key, document, math.ceil(ttl))
         with self._lock:
-            self._entries[key] = (now + self.ttl, value)
+            self._entries[key] = (now + ttl, value)
         return value
+
+
+def _loaded(document: Any, load: Callable[[Any], Any]) -> Any:
+    """``load(document)``; None when there is none or it does not fit (then fetch it)."""
+    if document is None:
+        return None
+    try:
+        return load(document)
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def _metadata(document: Mapping[str, Any]) -> ProviderMetadata:
+    """:class:`ProviderMetadata` from its JSON form (raises TypeError or KeyError)."""
+    fields = dict(document)
+    fields["signing_algorithms"] = tuple(fields["signing_algorithms"])
+    return ProviderMetadata(**fields)

@@ -32,7 +32,9 @@ SELECT kind, session_id, leases_end, user_id, group_path, created_at FROM (
 def upgrade() -> None:
     op.create_table(
         "events",
-        sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
+        # 64-bit: bigserial on PostgreSQL; SQLite's INTEGER PRIMARY KEY (its rowid) as before.
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True,
+                  nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("session_id", sa.String(64)),
         sa.Column("leases_end", sa.BigInteger),

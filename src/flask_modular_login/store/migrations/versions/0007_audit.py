@@ -16,7 +16,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "audit",
-        sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True,
+                  nullable=False),
         sa.Column("created_at", sa.BigInteger, nullable=False),
         sa.Column("user_id", sa.String(32), nullable=False),
         sa.Column("actor_id", sa.String(32)),
