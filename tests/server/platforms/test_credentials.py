@@ -96,6 +96,9 @@ def test_local_http_issuer_is_allowed():
         ({"oidc": {"": ISSUER}}, "is not a valid provider name"),
         ({"oidc": {"kc\u0131": ISSUER}}, "is not a valid provider name"),
         ({"oidc": {"k" * 33: ISSUER}}, "is not a valid provider name"),
+        ({"oidc": {"kc": {**ISSUER, "label": 3}}}, "oidc.kc.label must be a string"),
+        ({"oidc": {"kc": {**ISSUER, "label": "K" * 61}}}, "oidc.kc.label must be printable"),
+        ({"oidc": {"kc": {**ISSUER, "label": "a\u2028b"}}}, "oidc.kc.label must"),
     ],
 )
 def test_malformed_documents_name_the_key(document, message):

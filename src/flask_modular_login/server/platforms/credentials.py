@@ -10,7 +10,7 @@ an error). Its form (see ``credentials.example.json``)::
       "facebook": {"id": "...", "secret": "..."},
       "oidc": {
         "<name>": {"issuer": "https://...", "id": "...", "secret": "...",
-                   "scopes": ["openid", "profile"]}
+                   "scopes": ["openid", "profile"], "label": "Keycloak (corp)"}
       }
     }
 
@@ -54,6 +54,9 @@ class CredentialsError(LoginError, ValueError):
     code = "credentials_invalid"
 
 
+MAX_LABEL = 60
+
+
 @dataclass(frozen=True)
 class OAuthCredentials:
     """Client id and secret of one OAuth preset (Google, GitHub, Facebook)."""
@@ -71,6 +74,8 @@ class OIDCCredentials:
     id: str
     secret: str = field(repr=False)
     scopes: tuple[str, ...] = DEFAULT_SCOPES
+    label: str | None = None
+    """What people read on the pages ("Keycloak (corp)"); None: made from ``name``."""
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,7 @@ class _Reader:
     def oidc_issuer(self, name: str, value: object) -> OIDCCredentials:
         where = f"oidc.{name}"
         fields = self.mapping(
-            value, where, required=("issuer", "id", "secret"), optional=("scopes",)
+            value, where, required=("issuer", "id", "secret"), optional=("scopes", "label")
         )
         return OIDCCredentials(
             name=name,
@@ -232,7 +237,15 @@ class _Reader:
             id=self.text(fields["id"], f"{where}.id"),
             secret=self.text(fields["secret"], f"{where}.secret"),
             scopes=self.scopes(fields.get("scopes", list(DEFAULT_SCOPES)), f"{where}.scopes"),
+            label=self.display_label(fields["label"], f"{where}.label") if "label" in fields
+            else None,
         )
+
+    def display_label(self, value: object, where: str) -> str:
+        text = self.text(value, where)
+        if len(text) > MAX_LABEL or not text.isprintable():
+            raise self.fail(where, f"must be printable and at most {MAX_LABEL} characters")
+        return text
 
     def mapping(
         self, value: object, where: str, *, required: tuple[str, ...], optional: tuple[str, ...]

@@ -88,6 +88,11 @@ class OIDCProvider:
     def name(self) -> str:
         return f"oidc.{self.creds.name}"
 
+    @property
+    def label(self) -> str | None:
+        """The name the pages show, from ``label`` in credentials.json (None if unset)."""
+        return self.creds.label
+
     def begin(self, redirect_uri: str) -> tuple[str, dict[str, Any]]:
         metadata = self.issuers.metadata(self.creds.issuer)
         pending = oidc.begin_login(metadata, self.creds, redirect_uri)
