@@ -6,33 +6,14 @@ default) -> logged in, on the page they wanted -> the sessions page -> log out.
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.support.browser import launched
 
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "playwright is not installed"
-    if missing is None and not os.path.exists(CHROMIUM):
-        missing = f"chromium is not installed ({CHROMIUM})"
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(missing)
-        pytest.skip(missing)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
+    yield from launched()
 
 
 def test_a_person_logs_in_with_the_test_provider_and_out_again(browser, deployment, tmp_path):
