@@ -45,6 +45,7 @@ from websockets.asyncio.server import serve as websocket_serve
 from websockets.exceptions import ConnectionClosed as SocketClosed
 
 from .. import keystore, signals
+from ..bell import BELL_NAME, Bell
 from ..config import Settings, load_settings
 from ..core.protocol.auth import NONCE_BYTES
 from ..core.protocol.connection import (
@@ -136,6 +137,7 @@ class ChannelServer:
             self._stopping.set()
         await self._hub.start()
         servers: list[Server] = []
+        bell: Bell | None = None
         follower: asyncio.Task[None] | None = None
         listener = (asyncio.create_task(self.notifications.run())
                     if self.notifications is not None else None)
@@ -148,6 +150,9 @@ class ChannelServer:
                 except OSError as error:  # e.g. a path too long for a socket: TCP still works
                     logger.error("channel: cannot listen on unix:%s: %s", unix_path, error)
                     unix_path = None
+            if unix_path is not None:  # the login service on this host rings after a change
+                bell = Bell(unix_path.with_name(BELL_NAME), self._hub.wake)
+                bell.open(self._loop)
             follower = asyncio.create_task(self._hub.follow())
             self.listening.set()
             where = f"ws://{host}:{self.port}" + (f" and unix:{unix_path}" if unix_path else "")
@@ -157,6 +162,8 @@ class ChannelServer:
             self.listening.clear()
             self._stop_asked = False  # serve() may run again
             logger.info("channel: stopping")
+            if bell is not None:
+                bell.close()
             for task in (follower, listener):
                 if task is not None:
                     task.cancel()

@@ -8,11 +8,13 @@ request, call one use case, render; they never orchestrate the store.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..authority import LeaseAuthority
+from ..bell import BELL_NAME, ring
 from ..cache import Cache, NullCache, shared_cache
 from ..config import Settings
 from ..keystore import Keys
@@ -36,6 +38,7 @@ class Services:
               clock: Callable[[], float] = time.time, cache: Cache | None = None) -> Services:
         """The use cases over ``store``; ``cache`` defaults to what ``LOGIN_MEMCACHED`` names."""
         notifier = LocalNotifier()
+        notifier.subscribe(functools.partial(ring, settings.sockets_dir / BELL_NAME))
         authority = LeaseAuthority(store, keys, settings, clock)
         cache = shared_cache(settings.memcached, settings.run_dir) if cache is None else cache
         return cls(store, SessionService(store, authority, notifier, cache),
