@@ -14,15 +14,28 @@
 # $LOGIN_RUN_DIR/sockets) the sockets, for the web server's group (LOGIN_SOCKET_GROUP).
 # With LOGIN_METRICS set, the processes share metrics in $LOGIN_RUN_DIR/metrics.
 #   sh server.sh stop    stop what 'start' started
-#   sh server.sh bench   run the benchmarks
+#   sh server.sh bench   run the benchmarks (--suite load: the load one process holds)
+#   sh server.sh soak    the whole deployment under mixed traffic, 50 clients for 60 s
+#                        (--seconds N --clients N --check; benchmarks/soak.py)
+#   sh server.sh fuzz    the long fuzz: 10,000 requests at the JSON API (docs/openapi.yaml) of a
+#                        running service, 10,000 frames at the channel (LOGIN_FUZZ_EXAMPLES)
 set -eu
 cd "$(dirname "$0")"
 VENV="${VENV:-.venv}"
 PY="$VENV/bin/python"
+# The tests and benchmarks run services of their own: they get the caller's
+# LOGIN_RUN_DIR and LOGIN_SOCKET_DIR, never the defaults set below (own_environment).
+caller_run_dir="${LOGIN_RUN_DIR+set}"
+caller_socket_dir="${LOGIN_SOCKET_DIR+set}"
 export LOGIN_RUN_DIR="${LOGIN_RUN_DIR:-run}"
 RUN="$LOGIN_RUN_DIR"
 export LOGIN_SOCKET_DIR="${LOGIN_SOCKET_DIR:-$RUN/sockets}"
 SOCKETS="$LOGIN_SOCKET_DIR"
+
+own_environment() {
+    [ -n "$caller_run_dir" ] || unset LOGIN_RUN_DIR
+    [ -n "$caller_socket_dir" ] || unset LOGIN_SOCKET_DIR
+}
 CHANNEL_HOST="${LOGIN_CHANNEL_HOST:-127.0.0.1}"
 CHANNEL_PORT="${LOGIN_CHANNEL_PORT:-8001}"
 
@@ -181,6 +194,7 @@ case "$command" in
         install_packages "$(missing_packages nodejs npm nginx chromium wrk memcached postgresql)"
         ensure_node_modules
         ensure_venv test
+        own_environment
         exec "$PY" -m pytest "$@"
         ;;
     serve)
@@ -220,10 +234,23 @@ case "$command" in
     bench)
         install_packages "$(missing_packages nginx wrk memcached postgresql)"
         ensure_venv bench,test
+        own_environment
         exec "$PY" benchmarks/run.py "$@"
         ;;
+    soak)
+        install_packages "$(missing_packages nginx)"
+        ensure_venv bench,test
+        own_environment
+        exec "$PY" benchmarks/soak.py "$@"
+        ;;
+    fuzz)
+        ensure_venv test
+        own_environment
+        export LOGIN_FUZZ_EXAMPLES="${LOGIN_FUZZ_EXAMPLES:-10000}"
+        exec "$PY" -m pytest tests/e2e/test_api_fuzz.py tests/channel/test_channel_fuzz.py "$@"
+        ;;
     *)
-        echo "usage: sh server.sh {debug|ws|test|serve|start|status|stop|bench} [args]" >&2
+        echo "usage: sh server.sh {debug|ws|test|serve|start|status|stop|bench|soak|fuzz} [args]" >&2
         exit 2
         ;;
 esac

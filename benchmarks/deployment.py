@@ -105,12 +105,15 @@ def _children(pid: int) -> list[int]:
 
 @contextlib.contextmanager
 def uwsgi(name: str, sockets: Path, logs: Path, wsgi: list[str],
-          env: dict[str, str]) -> Iterator[tuple[Path, int]]:
-    """One uwsgi, one process, one thread, on ``sockets/name.sock`` (which nginx reaches)."""
+          env: dict[str, str], threads: int = 1,
+          processes: int = 1) -> Iterator[tuple[Path, int]]:
+    """One uwsgi, ``processes`` processes of ``threads`` threads (default one of one), on
+    ``sockets/name.sock`` (which nginx reaches): its socket and its master's pid."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower())  # "service-PostgreSQL + memcached"
     sock, log_path = sockets / f"{slug}.sock", logs / f"{slug}.log"
-    args = [UWSGI, "--socket", str(sock), "--chmod-socket=666", "--master", "--processes", "1",
-            "--threads", "1", "--need-app", "--lazy-apps", "--disable-logging",
+    args = [UWSGI, "--socket", str(sock), "--chmod-socket=666", "--master",
+            "--processes", str(processes), "--threads", str(threads), "--need-app",
+            "--lazy-apps", "--disable-logging",
             "--die-on-term", "--listen", "128", *wsgi]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT,

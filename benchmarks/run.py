@@ -37,6 +37,7 @@ environment.prepare()
 
 import access as access_suite  # noqa: E402  (benchmarks/access.py)
 import flask  # noqa: E402
+import load as load_suite  # noqa: E402  (benchmarks/load.py: nginx, uwsgi, PostgreSQL)
 from apps import (  # noqa: E402  (benchmarks/apps.py)
     USERS,
     bare_app,
@@ -171,9 +172,11 @@ def report(variants: list[Variant], rounds: int, requests: int, clock_name: str)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--suite", choices=("all", "login", "access", "channel", "deployment"),
+    parser.add_argument("--suite", choices=("all", "login", "access", "channel", "deployment",
+                                            "load"),
                         default="all",
-                        help="which benchmarks to run (default: all)")
+                        help="which benchmarks to run (default: all; 'load' runs only when "
+                             "named)")
     parser.add_argument("--quick", action="store_true",
                         help="login: 3 short rounds, about 8 s; access: 1000 checks; "
                              "channel: smaller sizes, about 20 s")
@@ -194,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-q", "--silent", action="store_true", help="no per-round lines")
     access_suite.add_arguments(parser)
     channel_suite.add_arguments(parser)
+    load_suite.add_arguments(parser)
     args = parser.parse_args(argv)
     status = 0
     if args.suite in ("all", "login"):
@@ -207,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
 
         status |= deployment.main(["--quick"] * args.quick + ["--check"] * args.check
                                   + ["-q"] * args.silent)
+    if args.suite == "load":
+        status |= load_suite.run(args)
     return status
 
 

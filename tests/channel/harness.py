@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from flask_modular_login import keystore
 from flask_modular_login.channel.client import ChannelClient
 from flask_modular_login.channel.server import ChannelServer
 from flask_modular_login.client.events import EventFeed
-from flask_modular_login.config import Settings
+from flask_modular_login.config import Settings, load_settings
 from flask_modular_login.core.events import Event
 from flask_modular_login.core.leases import Issued
 from flask_modular_login.core.protocol.auth import new_credential, parse_credential
 from flask_modular_login.service import Services
-from flask_modular_login.store import Store
+from flask_modular_login.store import Store, open_store
+from tests.support.servers import free_port
 
 HEARTBEAT = 0.5
 """Seconds between heartbeats in these tests (the client counts 2 s of silence as down)."""
@@ -141,3 +144,23 @@ class World:
         """A live session of a new user, and its first lease."""
         user = self.store.accounts.login("test", username, username, None, int(time.time()))
         return self.services.sessions.start(user.id, "test")
+
+
+@contextlib.contextmanager
+def making_world(tmp_path: Path, heartbeat: float) -> Iterator[World]:
+    """A :class:`World` whose server sends a heartbeat every ``heartbeat`` seconds; its
+    clients and servers stopped and its store closed at the end."""
+    settings = load_settings(environ={}, run_dir=tmp_path / "run",
+                             channel_heartbeat_seconds=heartbeat)
+    keystore.load(settings.keys_dir, create=True)
+    store = open_store(settings.database_url, migrate=True)
+    services = Services.build(store, keystore.KeyCache(settings.keys_dir).get, settings)
+    world = World(settings, store, services, free_port(), tmp_path)
+    try:
+        yield world
+    finally:
+        for client in world.clients:
+            client.close()
+        for server in world.servers:
+            server.stop()
+        store.dispose()

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from flask_modular_login.channel import hub as hub_module
 from flask_modular_login.channel.hub import Hub
+from flask_modular_login.core.events import Event
 from flask_modular_login.core.groups import GroupPath
+from flask_modular_login.core.protocol import messages
 
 ROOM = GroupPath("chat", ("room",))
 
@@ -46,3 +49,44 @@ def test_a_cache_that_fails_never_stops_the_pushes(world):
         return hub.cursor
 
     assert asyncio.run(follow()) == world.store.events.cursor()
+
+
+class RecordingPeer:
+    """A welcomed peer's stand-in: what the hub queued for it."""
+
+    closing = False
+
+    def __init__(self) -> None:
+        self.conn = self
+        self.sent: list[str] = []
+
+    def send_event(self, event: Event, text: str | None = None) -> str:
+        assert text is not None, "the hub hands every connection the event already encoded"
+        return text
+
+    def send(self, text: str) -> None:
+        self.sent.append(text)
+
+
+def test_each_event_is_encoded_once_however_many_peers_hear_it(world, monkeypatch):
+    encoded: list[Event] = []
+
+    def counting(event: Event) -> str:
+        encoded.append(event)
+        return messages.encode(event)
+
+    monkeypatch.setattr(hub_module, "encode", counting)
+    hub = Hub(world.store.events)
+    peers = [RecordingPeer() for _ in range(50)]
+
+    async def follow() -> None:
+        await hub.start()
+        for peer in peers:
+            hub.add(peer)  # type: ignore[arg-type]
+        world.services.sessions.end(world.session("eve").lease.session_id, "logout")
+        await hub.drain()
+
+    asyncio.run(follow())
+    [event] = encoded
+    assert event.kind == "revoked"
+    assert all(peer.sent == [messages.encode(event)] for peer in peers)

@@ -793,3 +793,11 @@ def test_valid_sequences_keep_both_ends_in_step(script):
                 return
         assert srv.in_flight == set(cli.in_flight)
         assert srv.state is ServerState.OPEN and cli.state is ClientState.OPEN
+
+
+def test_an_event_encoded_once_is_pushed_as_it_is_and_still_counts_for_the_heartbeat():
+    srv, cli = connected()  # welcomed at cursor 7
+    text = encode(event(9))
+    assert srv.send_event(event(9), text) is text
+    assert cli.receive_data(text, NOW) == [event(9)]
+    assert json.loads(srv.send_heartbeat(NOW))["cursor"] == 9

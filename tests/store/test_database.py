@@ -185,10 +185,11 @@ def test_a_postgresql_writer_gives_up_after_the_lock_timeout(postgres_url, monke
 def test_postgresql_connection_defaults_yield_to_the_url():
     from sqlalchemy import make_url
 
-    from flask_modular_login.store.database import _postgresql_options
+    from flask_modular_login.store.database import LOCK_TIMEOUT_MS, _postgresql_options
 
     options = _postgresql_options(make_url("postgresql+psycopg://u@h/d?connect_timeout=3"))
-    assert options["connect_args"] == {"application_name": "flask-modular-login"}
+    assert options["connect_args"] == {"application_name": "flask-modular-login",
+                                       "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"}
     assert options["pool_pre_ping"] is True
     default = _postgresql_options(make_url("postgresql+psycopg://u@h/d"))["connect_args"]
     assert default["connect_timeout"] == 10

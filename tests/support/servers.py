@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,11 +23,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0,
+                  output: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             out = process.stdout.read() if process.stdout else ""
+            if output is not None:
+                out += output.read_text(errors="replace")[-4000:]
             pytest.fail(f"process exited with {process.returncode} before listening:\n{out}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
@@ -36,23 +40,29 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -
 
 @contextlib.contextmanager
 def running(args: Sequence[str], port: int, env: Mapping[str, str] | None = None,
-            cwd: Path = ROOT) -> Iterator[subprocess.Popen]:
-    """Run ``args`` until the block ends; fails the test if it never listens on ``port``."""
-    process = subprocess.Popen(
-        list(args), cwd=cwd, env={**os.environ, **(env or {})}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process)
-        yield process
-    finally:
-        process.terminate()
+            cwd: Path = ROOT, log: Path | None = None) -> Iterator[subprocess.Popen]:
+    """Run ``args`` until the block ends; fails the test if it never listens on ``port``.
+
+    Its output goes to the file ``log`` (appended), by default a temporary file removed
+    afterwards: never a pipe, which a busy process would fill and then block on."""
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="proc-")))
+            log = directory / "output.log"
+        with open(log, "a") as output:
+            process = subprocess.Popen(
+                list(args), cwd=cwd, env={**os.environ, **(env or {})}, text=True,
+                stdout=output, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+            wait_for_port(port, process, output=log)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def python(*args: str) -> list[str]:

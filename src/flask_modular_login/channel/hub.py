@@ -124,7 +124,7 @@ class Hub:
             self._cut_off(event.client or "", event.cursor)
             return
         try:
-            encode(event)
+            text = encode(event)  # once: every peer is handed the same text
         except ProtocolError as error:
             logger.error("channel: event %d cannot be sent (%s): skipped", event.cursor,
                          error.code)
@@ -133,7 +133,7 @@ class Hub:
             if peer.closing:
                 continue
             try:
-                peer.send(peer.conn.send_event(event))
+                peer.send(peer.conn.send_event(event, text))
             except Exception as error:  # this peer's state only: the others still get it
                 logger.error("channel: cannot push to %s: %s", peer.address,
                              type(error).__name__)

@@ -27,6 +27,7 @@ from .access import LocalAccess
 from .check import ANONYMOUS, REJECTED, Authentication, LoginCheck
 from .events import StoreEventFeed
 from .hooks import FrameworkHooks
+from .revocations import RevocationsUnavailable
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -146,11 +147,28 @@ class LocalLoginInterface(FrameworkHooks, LoginCheck):
         return cookie_flags(self.settings)
 
 
+class RenewalUnavailable(RevocationsUnavailable):
+    """The store could not renew a lease now (busy, read-only, full, out of reach): the
+    check cannot finish, so the app answers 503 and keeps the cookie; the session is
+    still valid and the next request renews it."""
+
+    code = "renewal_unavailable"
+
+
 class _StoreRenewer:
-    """The local :class:`~.check.LeaseRenewer`: straight against the store."""
+    """The local :class:`~.check.LeaseRenewer`: straight against the store. A database
+    fault raises :class:`RenewalUnavailable`, never an error page of the app's own
+    (the decorators answer it like revocations too old to trust: 503, retry)."""
 
     def __init__(self, authority: LeaseAuthority) -> None:
         self._authority = authority
 
     def renew(self, token: str, expired: Lease) -> Issued:
-        return self._authority.renew(expired)
+        from sqlalchemy.exc import DBAPIError  # loaded with the store already
+
+        try:
+            return self._authority.renew(expired)
+        except DBAPIError as error:  # the type only: the message may quote values
+            logger.warning("lease renewal failed: the user database: %s",
+                           type(error.orig or error).__name__)
+            raise RenewalUnavailable("the lease cannot be renewed now") from None

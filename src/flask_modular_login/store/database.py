@@ -18,20 +18,34 @@ transaction-scoped advisory lock, the same for every writer on every host
 released by the commit or rollback (never left behind by a crashed process),
 and reads take no lock at all. Serializing writers also keeps the event log's
 cursor safe: ids are given under the lock and committed in that order, so a
-reader that sees event n has seen every event before it. A writer waits at most
-:data:`LOCK_TIMEOUT_MS` for the lock (SQLite's busy timeout), then fails with
-``OperationalError``; the service answers 503. (SERIALIZABLE isolation would
-let unrelated writes run in parallel, but fails conflicting ones at commit and
-needs every caller to retry the whole use case; logins and invites are not
-frequent enough for that to pay.) Connections are checked before use
-(``pool_pre_ping``), so a restarted PostgreSQL costs failed requests while it
-is down and nothing after.
+reader that sees event n has seen every event before it.
+
+On both, a writer waits at most :data:`LOCK_TIMEOUT_MS` for the lock (SQLite's busy
+timeout: SQLite itself retries, sleeping in between; PostgreSQL's ``lock_timeout``),
+then fails with ``OperationalError`` and the service answers 503 ``database_busy``
+with ``Retry-After``. Within one process, writers first queue on a thread lock (in
+about the order they came, each woken as soon as the one before is done), so only one
+of them at a time waits on the database: SQLite's busy handler polls with growing
+sleeps and favours no one, and under steady contention a writer among many could lose
+every round until its bound ran out while later ones went through. The bound is short
+because a web request waits it out: write transactions last milliseconds, so seconds
+of waiting mean something else holds the lock (a long ``VACUUM``, a stuck process),
+and a quick 503 beats a hung request holding a worker. The whole use case is not
+retried on top of that wait: it would only lengthen the bound, and a retried use case
+could repeat what it told others.
+
+(SERIALIZABLE isolation would let unrelated writes run in parallel, but fails
+conflicting ones at commit and needs every caller to retry the whole use case; logins
+and invites are not frequent enough for that to pay.) Connections are checked before
+use (``pool_pre_ping``), so a restarted PostgreSQL costs failed requests while it is
+down and nothing after.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 
 from .access import AccessStore
 from .accounts import AccountStore
@@ -54,10 +69,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _IMMEDIATE = "login_write"
 WRITE_LOCK = 0x6C6F67696E5F7772  # "login_wr": the advisory lock key of every writer
 """The PostgreSQL advisory lock every write transaction takes first (a 64-bit key)."""
-LOCK_TIMEOUT_MS = 10_000
-"""How long a PostgreSQL writer waits for the write lock (like SQLite's busy timeout)."""
+LOCK_TIMEOUT_MS = 5_000
+"""How long a writer waits for the write lock (SQLite's busy timeout, PostgreSQL's
+``lock_timeout``) before the request answers 503 ``database_busy``."""
 CONNECT_TIMEOUT_SECONDS = 10
 """How long opening a PostgreSQL connection may take before the request fails (503)."""
+
+
+class WriteLockTimeout(OperationalError):
+    """This process's other writers held the write queue past :data:`LOCK_TIMEOUT_MS`
+    (the service answers 503 ``database_busy``, as for the database's own lock)."""
+
+    def __init__(self) -> None:
+        super().__init__("BEGIN", None, TimeoutError(
+            f"no turn to write within {LOCK_TIMEOUT_MS} ms"))
 
 
 class Store:
@@ -72,16 +97,34 @@ class Store:
         self.events = EventLog(self)
         self.clients = ClientStore(self)
         self.audit = AuditLog(self)
+        self._writers = threading.Lock()
+        """This process's write queue (see the module docstring); never held across hosts."""
+        self._writers_pid = os.getpid()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction; committed on success, rolled back on any error. It
         holds the write lock from its start (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: the
-        advisory lock :data:`WRITE_LOCK`), so no other writer on any host interleaves."""
-        with self.engine.connect() as conn:
-            conn.execution_options(**{_IMMEDIATE: True})
-            with conn.begin():
-                yield conn
+        advisory lock :data:`WRITE_LOCK`), so no other writer on any host interleaves.
+        Raises ``OperationalError`` (:class:`WriteLockTimeout`, or the database's) when
+        the lock is not had within :data:`LOCK_TIMEOUT_MS`, in each of the two queues."""
+        writers = self._queue()
+        if not writers.acquire(timeout=LOCK_TIMEOUT_MS / 1000):
+            raise WriteLockTimeout()
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_IMMEDIATE: True})
+                with conn.begin():
+                    yield conn
+        finally:
+            writers.release()
+
+    def _queue(self) -> threading.Lock:
+        """The write queue; a new one in a forked process (uwsgi without ``lazy-apps``),
+        whose copy may be held by a thread that does not exist there."""
+        if self._writers_pid != os.getpid():
+            self._writers, self._writers_pid = threading.Lock(), os.getpid()
+        return self._writers
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -167,7 +210,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute(f"PRAGMA busy_timeout = {LOCK_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -194,7 +237,9 @@ _POSTGRESQL_CONNECT: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECOND
 
 def _postgresql_options(url: URL) -> dict[str, Any]:
     """The engine's pool settings and connection defaults (the URL's own query wins)."""
-    defaults = {k: v for k, v in _POSTGRESQL_CONNECT.items() if k not in url.query}
+    connect = {**_POSTGRESQL_CONNECT,  # lock_timeout once per connection, not per write
+               "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"}
+    defaults = {k: v for k, v in connect.items() if k not in url.query}
     return {**_POSTGRESQL_POOL, "connect_args": defaults}
 
 
@@ -203,6 +248,5 @@ def _configure_postgresql(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         # Writes queue on one advisory lock, released by commit or rollback; reads
         # take none (see the module docstring).
-        if conn.get_execution_options().get(_IMMEDIATE):
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+        if conn.get_execution_options().get(_IMMEDIATE):  # lock_timeout: _POSTGRESQL_CONNECT
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")

@@ -204,6 +204,21 @@ def test_an_unreachable_issuer_is_a_clear_page(tmp_path, run_dir):
     assert response.status_code == 502 and "unavailable right now" in response.text
 
 
+def test_linking_an_unreachable_issuer_answers_json_to_json(tmp_path, run_dir, login):
+    """The JSON API (docs/openapi.yaml) answers JSON: linking answered an HTML 502."""
+    document = {"oidc": {"down": {"issuer": "http://127.0.0.1:9", "id": "x", "secret": "s"}}}
+    app = create_app({"LOGIN_RUN_DIR": str(run_dir), "LOGIN_DEBUG": True, "TESTING": True,
+                      "LOGIN_CREDENTIALS": str(_write(tmp_path, document))})
+    browser = app.test_client()
+    login("ivy", client=browser)
+    csrf = browser.get("/login/sessions").json["csrf_token"]
+    response = browser.post("/login/identities/link", json={"provider": "oidc.down"},
+                            headers={"X-CSRF-Token": csrf, "Accept": "application/json"})
+    assert response.status_code == 502 and response.is_json
+    assert response.json["error"] == "provider_unavailable"
+    assert "unavailable right now" in response.json["message"]
+
+
 # ---------------------------------------------------------------- refused callbacks
 
 

@@ -36,3 +36,17 @@ def test_svg_is_an_inline_element_of_the_same_code():
     assert svg == qr.svg(URL) and svg != qr.svg(URL + "x")
     side = len(reference(URL))
     assert f'viewBox="0 0 {side} {side}"' in svg
+
+
+def test_images_are_the_svg_and_png_of_one_code_computed_once(monkeypatch):
+    made: list[str] = []
+    original = qr._code
+
+    def counting(data: str) -> qrcode.QRCode:
+        made.append(data)
+        return original(data)
+
+    expected = (qr.svg(URL), qr.png(URL))
+    monkeypatch.setattr(qr, "_code", counting)
+    assert qr.images(URL) == expected
+    assert made == [URL], "the code is the costly part: once for both images"

@@ -355,11 +355,12 @@ class ServerConnection(_Connection):
         del self._in_flight[request_id]
         return text
 
-    def send_event(self, event: Event) -> str:
+    def send_event(self, event: Event, text: str | None = None) -> str:
         """Push one event. Push every event after the welcome's cursor, once, in cursor order:
-        clients rely on it."""
+        clients rely on it. ``text``: the event already encoded (``encode(event)``), when the
+        same event goes to many connections: the hub encodes it once for all of them."""
         self._open_for_sending()
-        text = encode(event)
+        text = encode(event) if text is None else text
         self._pushed = max(self._pushed, event.cursor)
         return text
 

@@ -29,6 +29,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from ... import signals
+from .. import answers
 from ..answers import json_wanted, login_first, status_for
 from ..auth import user_id
 from ..errors import message_page
@@ -118,7 +119,10 @@ def begin(name: str, mode: str, user_id: str | None) -> Response:
         url, flow = state.platforms[name].begin(redirect_uri)
     except ProviderError as error:
         log.warning("login with %s cannot start: %s", name, error)
-        return message_page(502, f"Login with {name} is unavailable right now ({error}).")
+        message = f"Login with {name} is unavailable right now ({error})."
+        if flask.request.method == "POST" and json_wanted():
+            return answers.refuse(502, "provider_unavailable", message)
+        return message_page(502, message)
     pending = Pending(name, mode, user_id, state.authority.now(), flow)
     flask.session[PENDING_KEY] = asdict(pending)
     if flask.request.method == "POST" and json_wanted():

@@ -107,14 +107,15 @@ def invite_created() -> Response:
 
 def _data(issued: IssuedInvite, terms: InviteTerms) -> dict[str, Any]:
     url = flask.url_for("login.accept_page", code=issued.code, _external=True)
+    qr_svg, qr_png = qr.images(url)
     return {
         "invite": issued.id,
         "url": url,
         "code": issued.code,
         "short_code": issued.short_code,
         "code_page": flask.url_for("login.code_page", _external=True),
-        "qr_svg": qr.svg(url),
-        "qr_png": "data:image/png;base64," + base64.b64encode(qr.png(url)).decode(),
+        "qr_svg": qr_svg,
+        "qr_png": "data:image/png;base64," + base64.b64encode(qr_png).decode(),
         "terms": terms_dict(terms),
     }
 

@@ -37,14 +37,27 @@ def matrix(data: str) -> list[list[bool]]:
 
 def svg(data: str) -> str:
     """An ``<svg>`` element (no XML declaration) drawing ``data``'s QR code, to inline in HTML."""
-    image = _code(data).make_image(image_factory=SvgPathImage)
-    text = image.to_string(encoding="unicode")
-    return text[text.index("<svg"):] if "<svg" in text else text
+    return _svg(_code(data))
 
 
 def png(data: str, scale: int = PNG_SCALE) -> bytes:
     """A PNG of ``data``'s QR code, ``scale`` pixels per module."""
-    rows = matrix(data)
+    return _png(_code(data), scale)
+
+
+def images(data: str) -> tuple[str, bytes]:
+    """``(svg(data), png(data))``, the QR code computed once for both (its costliest part)."""
+    code = _code(data)
+    return _svg(code), _png(code, PNG_SCALE)
+
+
+def _svg(code: qrcode.QRCode) -> str:
+    text = code.make_image(image_factory=SvgPathImage).to_string(encoding="unicode")
+    return text[text.index("<svg"):] if "<svg" in text else text
+
+
+def _png(code: qrcode.QRCode, scale: int) -> bytes:
+    rows = [list(row) for row in code.get_matrix()]
     size = len(rows) * scale
     lines = []
     for row in rows:
