@@ -138,7 +138,8 @@ stop_process() {
 # run/ (made private; an existing one keeps the group access its admin gave it), keys,
 # database and the socket directory.
 init_run() {
-    [ -d "$RUN" ] || { mkdir -p "$RUN" && chmod 700 "$RUN"; }
+    # Private to others (a fresh clone's run/ is 0755); a group the admin gave stays.
+    mkdir -p "$RUN" && chmod o-rwx "$RUN"
     "$PY" -m flask_modular_login init
 }
 
