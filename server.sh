@@ -138,8 +138,11 @@ stop_process() {
 # run/ (made private; an existing one keeps the group access its admin gave it), keys,
 # database and the socket directory.
 init_run() {
-    # Private to others (a fresh clone's run/ is 0755); a group the admin gave stays.
-    mkdir -p "$RUN" && chmod o-rwx "$RUN"
+    # A new run/, or one open to others (a fresh clone's is 0755), becomes 0700; one
+    # closed to others is left as it is (a group the admin let in keeps its access).
+    if [ ! -d "$RUN" ] || [ -n "$(find "$RUN" -maxdepth 0 -perm /007)" ]; then
+        mkdir -p "$RUN" && chmod 700 "$RUN"
+    fi
     "$PY" -m flask_modular_login init
 }
 

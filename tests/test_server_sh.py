@@ -49,3 +49,16 @@ def test_the_tests_get_the_callers_run_dir_not_the_scripts_default():
     code = prologue + 'own_environment; echo "${LOGIN_RUN_DIR-unset} ${LOGIN_SOCKET_DIR-unset}"'
     assert sh(code, {}).split() == ["unset", "unset"]
     assert sh(code, {"LOGIN_RUN_DIR": "/srv/run"}).split() == ["/srv/run", "unset"]
+
+
+@pytest.mark.parametrize(("mode", "after"), [(None, 0o700), (0o755, 0o700), (0o750, 0o750),
+                                             (0o710, 0o710)],
+                         ids=["new", "a fresh clone's", "a group let in", "group pass-through"])
+def test_the_run_dir_is_closed_to_others_and_a_group_given_access_keeps_it(tmp_path, mode,
+                                                                          after):
+    run = tmp_path / "run"
+    if mode is not None:
+        run.mkdir()
+        run.chmod(mode)
+    sh(function("init_run") + "init_run", {"RUN": str(run), "PY": "true"})
+    assert run.stat().st_mode & 0o777 == after
