@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,7 @@ from flask_modular_login.core.invitations import Grant, Removal
 from flask_modular_login.service import Services
 from flask_modular_login.service.admin import AdminService
 from flask_modular_login.store import open_store
-from tests.support.servers import ROOT, free_port, python, wait_for_port
+from tests.support.servers import ROOT, free_port, python, running
 
 EXAMPLES = int(os.environ.get("LOGIN_FUZZ_EXAMPLES", "1500"))
 SPEC = ROOT / "docs" / "openapi.yaml"
@@ -74,21 +73,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     run_dir = tmp_path_factory.mktemp("fuzz") / "run"
     port = free_port()
     log = run_dir.parent / "service.log"
-    env = {**os.environ, "LOGIN_RUN_DIR": str(run_dir), "LOGIN_DEBUG": "1"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            python("-m", "flask_modular_login", "serve", "--debug", "--port", str(port)),
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for_port(port, process)
+    env = {"LOGIN_RUN_DIR": str(run_dir), "LOGIN_DEBUG": "1"}
+    args = python("-m", "flask_modular_login", "serve", "--debug", "--port", str(port))
+    with running(args, port, env, log=log):
         yield Service(f"http://127.0.0.1:{port}", run_dir, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def log_in(base: str, username: str) -> tuple[requests.Session, str]:

@@ -29,6 +29,7 @@ from flask_modular_login.server.state import current_state
 from flask_modular_login.store import database, open_store
 from flask_modular_login.store.tables import audit, sessions
 from tests.conftest import FrozenClock, csrf_from
+from tests.support.faults import thread_holding_the_write_lock
 
 BOUND_MS = 400
 CONTENDED_BOUND_MS = 600
@@ -167,17 +168,7 @@ def test_a_forked_process_gets_a_write_queue_of_its_own(tmp_path, monkeypatch):
     still answer busy: the parent's transaction is another process's now)."""
     monkeypatch.setattr(database, "LOCK_TIMEOUT_MS", BOUND_MS)
     store = open_store(f"sqlite:///{tmp_path / 'users.db'}", migrate=True)
-    holding, release = threading.Event(), threading.Event()
-
-    def long_writer() -> None:
-        with store.write():
-            holding.set()
-            release.wait(10)
-
-    writer = threading.Thread(target=long_writer)
-    writer.start()
-    try:
-        assert holding.wait(10)
+    with thread_holding_the_write_lock(store):
         child = os.fork()
         if child == 0:  # pragma: no cover - the child reports by its exit status
             code = 1
@@ -190,9 +181,6 @@ def test_a_forked_process_gets_a_write_queue_of_its_own(tmp_path, monkeypatch):
             except Exception:  # noqa: BLE001 - the database's own busy answer
                 code = 0
             os._exit(code)
-    finally:
-        release.set()
-        writer.join(10)
     _, status = os.waitpid(child, 0)
     assert os.WEXITSTATUS(status) == 0, "the child inherited a held write queue"
     store.dispose()

@@ -4,7 +4,6 @@ errors SQLite really raises and PostgreSQL's SQLSTATEs; a bug stays a 500."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 import psycopg.errors
@@ -21,6 +20,7 @@ from flask_modular_login.server.errors import (
 from flask_modular_login.server.state import current_state
 from flask_modular_login.store import database
 from tests.conftest import csrf_from
+from tests.support.faults import thread_holding_the_write_lock
 
 
 def raised(action) -> sqlite3.Error:
@@ -78,22 +78,9 @@ def test_a_writer_of_the_same_process_holding_the_queue_answers_503(service, mon
     form = client.get("/login/test/")
     with service.app_context():
         store = current_state().store
-    holding, release = threading.Event(), threading.Event()
-
-    def long_writer() -> None:
-        with store.write():
-            holding.set()
-            release.wait(10)
-
-    writer = threading.Thread(target=long_writer)
-    writer.start()
-    try:
-        assert holding.wait(10)
+    with thread_holding_the_write_lock(store):
         refused = client.post("/login/test/", headers={"Accept": "application/json"},
                               data={"username": "bob", "csrf_token": csrf_from(form.text)})
-    finally:
-        release.set()
-        writer.join(10)
     assert refused.status_code == 503, refused.text
     assert refused.json["error"] == "database_busy"
     assert isinstance(database.WriteLockTimeout(), OperationalError)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
+from flask_modular_login.store import Store
 from tests.support.servers import python, running
 
 JSON = {"Accept": "application/json"}
@@ -49,3 +51,24 @@ def log_in(url: str, username: str) -> requests.Session:
 def log_in_all(url: str, names: list[str], workers: int = 16) -> dict[str, requests.Session]:
     with ThreadPoolExecutor(workers) as pool:
         return dict(zip(names, pool.map(lambda name: log_in(url, name), names), strict=True))
+
+
+@contextlib.contextmanager
+def thread_holding_the_write_lock(store: Store) -> Iterator[None]:
+    """Another thread of this process holds ``store``'s write lock until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def long_writer() -> None:
+        with store.write():
+            holding.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=long_writer)
+    writer.start()
+    try:
+        assert holding.wait(10), "the writer did not get the lock"
+        yield
+    finally:
+        release.set()
+        writer.join(10)
+
